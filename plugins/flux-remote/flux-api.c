@@ -1,0 +1,223 @@
+/* flux-api.c — JSON over HTTP to BFL, HTTP status classification, result
+ * download. */
+#include <string.h>
+#include "flux-private.h"
+
+#define MAX_JSON_BYTES     ((gsize) 4 * 1024 * 1024)
+#define MAX_DOWNLOAD_BYTES ((gsize) 48 * 1024 * 1024)
+#define MIN_DOWNLOAD_MS    15000
+
+gint64
+flux_remaining_ms (const FluxCall *c)
+{
+  return (c->deadline_us - g_get_monotonic_time ()) / 1000;
+}
+
+gint64
+flux_timeout_ms (const FluxCall *c, gint64 wanted_ms)
+{
+  return CLAMP (flux_remaining_ms (c), 1000, wanted_ms);
+}
+
+json_object *
+flux_parse_json (GBytes *bytes, const char *what, GError **error)
+{
+  gsize len = 0;
+  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
+  json_tokener *tok = json_tokener_new ();
+  json_object *obj = len > 0 ? json_tokener_parse_ex (tok, data, (int) len) : NULL;
+  gboolean ok = obj != NULL && json_tokener_get_error (tok) == json_tokener_success;
+  for (gsize i = ok ? json_tokener_get_parse_end (tok) : len; i < len; i++)
+    if (!g_ascii_isspace (data[i]))
+      ok = FALSE;
+  json_tokener_free (tok);
+  if (!ok || !json_object_is_type (obj, json_type_object))
+    {
+      json_object_put (obj);
+      vh_set_error (error, VH_ERROR_INTERNAL, -1, "%s: malformed JSON answer (%" G_GSIZE_FORMAT " bytes)",
+                    what, len);
+      return NULL;
+    }
+  return obj;
+}
+
+json_object *
+flux_json_get (json_object *obj, const char *key)
+{
+  json_object *v = NULL;
+  if (obj == NULL || !json_object_is_type (obj, json_type_object) || !json_object_object_get_ex (obj, key, &v))
+    return NULL;
+  return v;
+}
+
+const char *
+flux_json_string (json_object *obj, const char *key)
+{
+  json_object *v = flux_json_get (obj, key);
+  return v != NULL && json_object_is_type (v, json_type_string) ? json_object_get_string (v) : NULL;
+}
+
+/* A failed HTTP exchange with the API (bfl-flux.md, section 5). */
+void
+flux_set_http_error (GError **error, const VhHttpResponse *resp, const char *what)
+{
+  json_object *body = flux_parse_json (resp->body, what, NULL);   /* may be HTML or empty */
+  json_object *detail = flux_json_get (body, "detail");
+  g_autofree gchar *text = NULL;
+  if (detail != NULL && json_object_is_type (detail, json_type_string))
+    text = g_strdup (json_object_get_string (detail));
+  else if (detail != NULL)
+    text = g_strdup (json_object_to_json_string_ext (detail, JSON_C_TO_STRING_PLAIN));
+  else if (flux_json_string (body, "message") != NULL)
+    text = g_strdup (flux_json_string (body, "message"));
+  else if (flux_json_string (body, "error") != NULL)
+    text = g_strdup (flux_json_string (body, "error"));
+
+  VhErrorClass klass;
+  gint64 retry_after = resp->retry_after_ms;
+  switch (resp->status)
+    {
+    case 402:
+      /* Out of credits.  Not QUOTA: waiting does not refill an account,
+       * and QUOTA would keep every row retrying until someone pays.  AUTH
+       * stops this instance at once so the route's fallback takes over. */
+      klass = VH_ERROR_AUTH;
+      break;
+    case 404:
+      /* On submit: no such model endpoint; every row would fail alike. */
+      klass = VH_ERROR_AUTH;
+      break;
+    case 422:
+      /* A field list is schema validation; a plain string about the key
+       * is a malformed key (seen by integrators). */
+      klass = detail != NULL && json_object_is_type (detail, json_type_string)
+              && text != NULL && (strstr (text, "key") != NULL || strstr (text, "Key") != NULL)
+              ? VH_ERROR_AUTH : VH_ERROR_INVALID_INPUT;
+      break;
+    case 429:
+      klass = VH_ERROR_QUOTA;
+      if (retry_after < 0)
+        {
+          /* The header is authoritative; a body hint is a fallback only. */
+          json_object *ra = flux_json_get (body, "retry_after");
+          if (ra != NULL && (json_object_is_type (ra, json_type_int) || json_object_is_type (ra, json_type_double)))
+            retry_after = (gint64) (json_object_get_double (ra) * 1000);
+        }
+      break;
+    default:
+      klass = vh_http_status_class (resp->status);
+      if (resp->status < 400)
+        klass = VH_ERROR_INTERNAL;
+      break;
+    }
+  if (text != NULL && strlen (text) > 300)
+    strcpy (text + 297, "...");
+  vh_set_error (error, klass, klass == VH_ERROR_QUOTA || klass == VH_ERROR_TRANSIENT ? retry_after : -1,
+                "%s: HTTP %ld%s%s", what, resp->status, text != NULL ? ": " : "", text != NULL ? text : "");
+  json_object_put (body);
+}
+
+json_object *
+flux_request_json (FluxCall *c, const char *method, const char *url, json_object *body, gboolean send_key,
+                   const char *what, VhHttpResponse **response_out, GError **error)
+{
+  Flux *f = c->f;
+  const char *headers[5];
+  guint n = 0;
+  if (send_key)
+    headers[n++] = f->key_header;
+  headers[n++] = "accept: application/json";
+  if (body != NULL)
+    headers[n++] = "Content-Type: application/json";
+  headers[n] = NULL;
+
+  const char *text = body != NULL ? json_object_to_json_string_ext (body, JSON_C_TO_STRING_PLAIN
+                                                                          | JSON_C_TO_STRING_NOSLASHESCAPE)
+                                  : NULL;
+  VhHttpRequest req = {
+    .method = method,
+    .url = url,
+    .headers = headers,
+    .body = text,
+    .body_len = text != NULL ? strlen (text) : 0,
+    .connect_timeout_ms = f->connect_timeout_ms,
+    .timeout_ms = flux_timeout_ms (c, f->request_timeout_ms),
+    .max_response_bytes = MAX_JSON_BYTES,
+  };
+  if (response_out != NULL)
+    *response_out = NULL;
+  GError *local = NULL;
+  VhHttpResponse *resp = vh_http_send (&req, c->cancel, &local);
+  if (resp == NULL)
+    {
+      g_prefix_error (&local, "%s: ", what);
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  json_object *obj = NULL;
+  if (resp->status >= 200 && resp->status < 300)
+    obj = flux_parse_json (resp->body, what, error);
+  else
+    flux_set_http_error (error, resp, what);
+  if (response_out != NULL)
+    *response_out = resp;
+  else
+    vh_http_response_free (resp);
+  return obj;
+}
+
+/* result.sample expires after ten minutes: fetched at once, without the key
+ * (the delivery host is a signed-URL CDN), and decoded to prove it whole. */
+VhImage *
+flux_download (FluxCall *c, const char *url, GError **error)
+{
+  if (url == NULL || !(g_str_has_prefix (url, "https://") || g_str_has_prefix (url, "http://")))
+    {
+      vh_set_error (error, VH_ERROR_INTERNAL, -1, "result: sample is not an http(s) URL");
+      return NULL;
+    }
+  VhHttpRequest req = {
+    .method = "GET",
+    .url = url,
+    .connect_timeout_ms = c->f->connect_timeout_ms,
+    .timeout_ms = CLAMP (flux_remaining_ms (c), MIN_DOWNLOAD_MS, MAX (c->f->request_timeout_ms, MIN_DOWNLOAD_MS)),
+    .max_response_bytes = MAX_DOWNLOAD_BYTES,
+  };
+  GError *local = NULL;
+  g_autoptr(VhHttpResponse) resp = vh_http_send (&req, c->cancel, &local);
+  if (resp == NULL)
+    {
+      g_prefix_error (&local, "download result: ");
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  if (resp->status != 200)
+    {
+      /* The generation succeeded; the copy is out of reach (expired URL,
+       * CDN hiccup).  A new submission can succeed: TRANSIENT, never AUTH. */
+      VhErrorClass klass = resp->status == 429 ? VH_ERROR_QUOTA : VH_ERROR_TRANSIENT;
+      vh_set_error (error, klass, resp->retry_after_ms, "download result: HTTP %ld%s", resp->status,
+                    resp->status == 403 || resp->status == 404 || resp->status == 410
+                    ? " (result URL expired or gone)" : "");
+      return NULL;
+    }
+  VhImage *image = vh_image_new_from_bytes (resp->body, &local);
+  if (image != NULL)
+    {
+      g_autoptr(VhPixels) px = vh_image_decode (image, &local);
+      if (px != NULL)
+        {
+          if (image->width == 0 || image->height == 0)
+            {
+              image->width = px->width;
+              image->height = px->height;
+            }
+          return image;
+        }
+      vh_image_free (image);
+    }
+  vh_set_error (error, VH_ERROR_TRANSIENT, -1, "download result: not a whole image (%" G_GSIZE_FORMAT
+                " bytes): %s", g_bytes_get_size (resp->body), local != NULL ? local->message : "?");
+  g_clear_error (&local);
+  return NULL;
+}
