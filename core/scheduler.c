@@ -1,0 +1,371 @@
+#include "scheduler.h"
+#include "output.h"
+#include "progress.h"
+#include <stdio.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <errno.h>
+#include <string.h>
+
+typedef struct {
+  VhHost       *host;
+  VhTaskTable  *table;
+  VhJournal    *journal;
+  const char   *output;
+  GCancellable *cancel;
+  GMainContext *context;
+  GMainLoop    *loop;
+  VhRunResult  *result;
+  GMutex        lock;          /* guards result->per_type and progress */
+  VhProgress    progress;
+  gint          pending;       /* rows pushed and not finished, atomic */
+  gboolean      tty;
+  guint         signals;
+} Run;
+
+static Run *current_run;   /* for the signal handlers and vh_run_request_stop() */
+
+static void
+json_add_str (json_object *o, const char *k, const char *v)
+{
+  json_object_object_add (o, k, v ? json_object_new_string (v) : NULL);
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (((Run *) data)->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+row_finished (Run *run)
+{
+  if (g_atomic_int_dec_and_test (&run->pending))
+    g_main_context_invoke (run->context, quit_loop, run);
+}
+
+static void
+row_worker (gpointer data, gpointer user_data)
+{
+  VhTaskRow *row = data;
+  Run *run = user_data;
+  guint bit = vh_task_type_bit (row->task.type);
+  VhTypeStats *ts = &run->result->per_type[bit];
+  if (g_cancellable_is_cancelled (run->cancel))
+    {
+      g_mutex_lock (&run->lock);
+      ts->cancelled++;
+      g_mutex_unlock (&run->lock);
+      row_finished (run);
+      return;
+    }
+  g_mutex_lock (&run->lock);
+  run->progress.running++;
+  g_mutex_unlock (&run->lock);
+
+  VhRowState state;
+  vh_row_state_init (&state);
+  VhTask task = row->task;   /* a private copy: host_private differs per attempt */
+  task.host_private = &state;
+  gint64 t0 = g_get_monotonic_time ();
+  GError *error = NULL;
+  VhImage *image = NULL;
+  const char *instance = NULL;
+  GPtrArray *chain = vh_host_route (run->host, task.type);
+  if (chain == NULL)
+    vh_set_error (&error, VH_ERROR_INVALID_INPUT, -1,
+                  _("no route for %s rows: add a [route %s] section with chain = INSTANCE to the INI"),
+                  task.type_name, task.type_name);
+  else if (task.ori_image != NULL)
+    image = vh_image_new_from_file (task.ori_image, &error);
+  for (guint i = 0; chain && !error && i < chain->len; i++)
+    {
+      VhInstance *in = chain->pdata[i];
+      VhImage *out = NULL;
+      instance = in->name;
+      if (!vh_instance_run (in, &task, image, &out, run->cancel, &error))
+        break;
+      vh_image_free (image);
+      image = out;
+    }
+  if (error == NULL
+      && !vh_output_write_image (run->output, task.index, image, run->host->config->jpeg_quality, &error))
+    {
+      /* A plugin answer that does not decode is the provider's fault, not the row's. */
+      if (vh_error_class (error) == VH_ERROR_INVALID_INPUT)
+        error->code = VH_ERROR_TRANSIENT;
+    }
+  vh_image_free (image);
+  gint64 ms = (g_get_monotonic_time () - t0) / 1000;
+  VhErrorClass klass = error ? vh_error_class (error) : VH_ERROR_INTERNAL;
+  gboolean cancelled = error && klass == VH_ERROR_CANCELLED;
+
+  if (!cancelled)
+    {
+      json_object *line = json_object_new_object ();
+      json_add_str (line, "index", task.index);
+      json_add_str (line, "type", task.type_name);
+      json_add_str (line, "status", error ? "failed" : "done");
+      json_add_str (line, "instance", instance);
+      json_object_object_add (line, "ms", json_object_new_int64 (ms));
+      if (error)
+        {
+          g_autofree gchar *msg = vh_redact (error->message);
+          json_add_str (line, "class", vh_error_class_name (klass));
+          json_add_str (line, "error", msg);
+        }
+      g_mutex_lock (&state.lock);
+      if (json_object_object_length (state.notes) > 0)
+        json_object_object_add (line, "notes", json_object_get (state.notes));
+      g_mutex_unlock (&state.lock);
+      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree gchar *stamp = g_date_time_format_iso8601 (now);
+      json_add_str (line, "time", stamp);
+      GError *jerr = NULL;
+      if (!vh_journal_append (run->journal, line, &jerr))
+        {
+          vh_log (VH_LOG_ERROR, "journal", "%s", jerr->message);
+          g_error_free (jerr);
+        }
+      json_object_put (line);
+    }
+  if (error && !cancelled)
+    {
+      g_autofree gchar *msg = vh_redact (error->message);
+      vh_log (VH_LOG_WARNING, task.type_name, _("row %s (%s:%u) failed [%s]: %s"), task.index,
+              run->table->path, task.line, vh_error_class_name (klass), msg);
+    }
+  g_mutex_lock (&run->lock);
+  run->progress.running--;
+  if (cancelled)
+    ts->cancelled++;
+  else if (error)
+    ts->failed++, run->progress.failed++;
+  else
+    ts->done++, ts->ms_sum += ms, run->progress.done++;
+  g_mutex_unlock (&run->lock);
+  g_clear_error (&error);
+  vh_row_state_clear (&state);
+  row_finished (run);
+}
+
+static void
+stop (Run *run)
+{
+  if (!g_cancellable_is_cancelled (run->cancel))
+    {
+      run->result->interrupted = TRUE;
+      vh_log (VH_LOG_WARNING, "vhost", "%s",
+              _("stopping: no new rows start, rows in flight are cancelled; finished rows are kept. Run the same command again to resume."));
+      g_cancellable_cancel (run->cancel);
+    }
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  Run *run = data;
+  if (++run->signals > 1)
+    {
+      /* Second Ctrl-C: leave now.  Journal and images are consistent at any
+       * instant (atomic renames, fsynced lines), so nothing is corrupted. */
+      fprintf (stderr, "\n%s\n", _("interrupted twice: exiting now"));
+      _exit (130);
+    }
+  stop (run);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+stop_idle (gpointer data)
+{
+  stop (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+vh_run_request_stop (void)
+{
+  if (current_run)
+    g_main_context_invoke (current_run->context, stop_idle, current_run);
+}
+
+static gboolean
+on_tick (gpointer data)
+{
+  Run *run = data;
+  g_mutex_lock (&run->lock);
+  VhProgress p = run->progress;
+  g_mutex_unlock (&run->lock);
+  vh_progress_print (&p, run->tty, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+selected (const VhSelection *sel, VhTaskRow *row)
+{
+  if (sel->only_types && !(sel->only_types & row->task.type))
+    return FALSE;
+  if (sel->rows && !vh_ranges_contain (sel->rows, row->position))
+    return FALSE;
+  if (sel->shard_n > 0 && (row->position - 1) % sel->shard_n != sel->shard_k - 1)
+    return FALSE;
+  return TRUE;
+}
+
+int
+vh_run_pipeline (VhHost *host, VhTaskTable *table, const char *output_dir,
+                 const VhSelection *sel, VhRunResult *result)
+{
+  memset (result, 0, sizeof *result);
+  g_autofree gchar *imgs = g_build_filename (output_dir, "imgs", NULL);
+  if (g_mkdir_with_parents (imgs, 0755) != 0)
+    {
+      vh_log (VH_LOG_ERROR, "vhost", _("can not create %s: %s"), imgs, g_strerror (errno));
+      return 1;
+    }
+  g_autofree gchar *jpath = g_build_filename (output_dir, "journal.jsonl", NULL);
+  GError *error = NULL;
+  guint torn = 0;
+  g_autoptr (VhJournal) journal = vh_journal_open (jpath, &torn, &error);
+  if (journal == NULL)
+    {
+      vh_log (VH_LOG_ERROR, "vhost", "%s", error->message);
+      g_error_free (error);
+      return 1;
+    }
+  if (torn > 0)
+    vh_log (VH_LOG_INFO, "journal", _("%u unusable journal line(s) ignored (a run was killed while writing)"), torn);
+
+  Run run = { 0 };
+  run.host = host;
+  run.table = table;
+  run.journal = journal;
+  run.output = output_dir;
+  run.cancel = g_cancellable_new ();
+  run.context = g_main_context_ref_thread_default ();
+  run.loop = g_main_loop_new (run.context, FALSE);
+  run.result = result;
+  run.tty = isatty (STDERR_FILENO) && !sel->quiet;
+  g_mutex_init (&run.lock);
+
+  g_autoptr (GPtrArray) todo = g_ptr_array_new ();
+  for (guint i = 0; i < table->rows->len; i++)
+    {
+      VhTaskRow *row = table->rows->pdata[i];
+      VhTypeStats *ts = &result->per_type[vh_task_type_bit (row->task.type)];
+      ts->rows++;
+      if (!selected (sel, row))
+        continue;
+      ts->selected++;
+      const VhJournalEntry *e = vh_journal_lookup (journal, row->index);
+      if (e && e->done && vh_output_image_ok (output_dir, row->index))
+        {
+          ts->already_done++;
+          continue;
+        }
+      if (e && !e->done && !sel->retry_failed)
+        {
+          ts->skipped_failed++;
+          continue;
+        }
+      g_ptr_array_add (todo, row);
+    }
+
+  run.progress.total = todo->len;
+  run.progress.started_us = g_get_monotonic_time ();
+  if (todo->len > 0)
+    {
+      current_run = &run;
+      guint sig_int = g_unix_signal_add (SIGINT, on_signal, &run);
+      guint sig_term = g_unix_signal_add (SIGTERM, on_signal, &run);
+      guint tick = 0;
+      if (!sel->quiet)
+        tick = g_timeout_add (run.tty ? 500 : (guint) host->config->progress_interval_ms, on_tick, &run);
+      g_atomic_int_set (&run.pending, (gint) todo->len);
+      GThreadPool *pool = g_thread_pool_new (row_worker, &run, (gint) host->config->workers, TRUE, NULL);
+      for (guint i = 0; i < todo->len; i++)
+        g_thread_pool_push (pool, todo->pdata[i], NULL);
+      g_main_loop_run (run.loop);
+      g_thread_pool_free (pool, FALSE, TRUE);
+      if (tick)
+        g_source_remove (tick);
+      g_source_remove (sig_int);
+      g_source_remove (sig_term);
+      current_run = NULL;
+      if (!sel->quiet)
+        vh_progress_print (&run.progress, run.tty, TRUE);
+    }
+
+  /* Outputs cover the whole table in task.csv order, whatever this run did. */
+  gboolean complete = TRUE;
+  for (guint i = 0; i < table->rows->len && complete; i++)
+    {
+      VhTaskRow *row = table->rows->pdata[i];
+      const VhJournalEntry *e = vh_journal_lookup (journal, row->index);
+      complete = e && e->done;
+    }
+  if (!vh_output_write_csv (output_dir, table, &error))
+    {
+      vh_log (VH_LOG_ERROR, "vhost", "%s", error->message);
+      g_clear_error (&error);
+    }
+  if (complete && !result->interrupted)
+    {
+      if (vh_output_write_zip (output_dir, table, host->config->zip_max_bytes, &error))
+        result->zip_written = TRUE;
+      else
+        {
+          result->zip_problem = g_strdup (error->message);
+          g_clear_error (&error);
+        }
+    }
+  else
+    result->zip_problem = g_strdup (result->interrupted ? _("the run was interrupted")
+                                                        : _("not every row has an image yet"));
+
+  g_main_loop_unref (run.loop);
+  g_main_context_unref (run.context);
+  g_object_unref (run.cancel);
+  g_mutex_clear (&run.lock);
+
+  if (result->interrupted)
+    return 130;
+  for (guint t = 0; t < 4; t++)
+    {
+      VhTypeStats *ts = &result->per_type[t];
+      if (ts->failed > 0 || ts->skipped_failed > 0 || ts->cancelled > 0)
+        return 2;
+    }
+  return 0;
+}
+
+void
+vh_run_result_clear (VhRunResult *result)
+{
+  g_clear_pointer (&result->zip_problem, g_free);
+}
+
+void
+vh_run_print_summary (const VhRunResult *r, FILE *out)
+{
+  static const char *const names[] = { "t2i", "tie", "vttie", "deepfake" };
+  fprintf (out, "%-9s %6s %6s %8s %6s %7s %9s\n", _("type"), _("rows"), _("done"), _("resumed"), _("failed"),
+           _("skipped"), _("avg s"));
+  for (guint t = 0; t < 4; t++)
+    {
+      const VhTypeStats *s = &r->per_type[t];
+      if (s->rows == 0)
+        continue;
+      gdouble avg = s->done ? (gdouble) s->ms_sum / s->done / 1000.0 : 0;
+      fprintf (out, "%-9s %6u %6u %8u %6u %7u %9.2f\n", names[t], s->rows, s->done, s->already_done,
+               s->failed + s->skipped_failed, s->rows - s->selected + s->cancelled, avg);
+    }
+  if (r->zip_written)
+    fprintf (out, "%s\n", _("result.zip written (check it with `vhost validate`)."));
+  else if (r->zip_problem)
+    fprintf (out, _("result.zip not written: %s\n"), r->zip_problem);
+  fflush (out);
+}

@@ -1,0 +1,265 @@
+/* vhost — the one header a plugin includes.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ * vh_plugin_describe(), returning a static VhPlugin descriptor.  The host
+ * reads `abi` first and refuses the module (naming the file and the reason)
+ * before touching any other field when it differs from VH_PLUGIN_ABI.
+ *
+ * Everything else a plugin needs (HTTP, images, logging with redaction,
+ * secrets, calling other instances) is a function of libvhost declared
+ * below, so plugins never re-implement policy that belongs to the host:
+ * limits (concurrency, qps, timeout) are applied by the host around run().
+ *
+ * Threading: create() and destroy() run on the main thread; run() is called
+ * concurrently from worker threads on the same instance, so a plugin keeps
+ * per-instance state read-only after create() or protects it itself.
+ */
+#ifndef VHOST_PLUGIN_H
+#define VHOST_PLUGIN_H
+
+#include <glib.h>
+#include <gio/gio.h>
+#include <gmodule.h>
+
+G_BEGIN_DECLS
+
+/* Bumped on any incompatible change of the structures or functions below. */
+#define VH_PLUGIN_ABI 1
+#define VH_PLUGIN_SYMBOL "vh_plugin_describe"
+
+/* ---------------------------------------------------------------- tasks */
+
+typedef enum {
+  VH_TASK_T2I      = 1 << 0,   /* text to image */
+  VH_TASK_TIE      = 1 << 1,   /* instructed edit of a natural photo */
+  VH_TASK_VTTIE    = 1 << 2,   /* edit the text inside a photo */
+  VH_TASK_DEEPFAKE = 1 << 3,   /* face swap between two photos */
+} VhTaskType;
+#define VH_TASK_ALL (VH_TASK_T2I | VH_TASK_TIE | VH_TASK_VTTIE | VH_TASK_DEEPFAKE)
+
+/* One row of task.csv.  Paths are resolved against the images directory,
+ * checked to exist and to stay inside it; NULL when the column is empty. */
+typedef struct {
+  const char *index;          /* the row's `index` column, e.g. "17" */
+  VhTaskType  type;
+  const char *type_name;      /* "t2i", "tie", "vttie", "deepfake" */
+  const char *prompt;         /* UTF-8, never NULL (may be "") */
+  const char *ori_image;      /* absolute path or NULL */
+  const char *target_image;   /* absolute path or NULL */
+  guint       line;           /* line in task.csv where the row starts */
+  gpointer    host_private;   /* the host's; plugins do not touch it */
+} VhTask;
+
+/* ---------------------------------------------------------------- images */
+
+/* An encoded image (JPEG, PNG or WebP as returned by a provider or read from
+ * disk).  Plugins exchange encoded bytes; vh_image_decode() gives pixels. */
+typedef struct {
+  GBytes *bytes;
+  gint    width, height;      /* 0 when not known yet */
+} VhImage;
+
+typedef enum { VH_FORMAT_UNKNOWN, VH_FORMAT_JPEG, VH_FORMAT_PNG, VH_FORMAT_WEBP } VhImageFormat;
+
+/* Decoded 8-bit RGB pixels, rows packed (stride = width * 3). */
+typedef struct {
+  gint    width, height;
+  guint8 *rgb;
+} VhPixels;
+
+/* What a provider accepts; 0 means "no limit".  vh_image_fit() returns the
+ * input unchanged (a new reference) when it already fits, else scales it
+ * down keeping the aspect ratio and re-encodes until every limit holds. */
+typedef struct {
+  gint          max_side;        /* longest side in pixels */
+  gint          min_side;        /* shortest side; smaller inputs are scaled up */
+  gint64        max_pixels;      /* width * height */
+  gsize         max_bytes;       /* encoded size */
+  VhImageFormat format;          /* required encoding; UNKNOWN = JPEG or PNG as given */
+} VhImageLimits;
+
+VhImage      *vh_image_new_from_file   (const char *path, GError **error);
+VhImage      *vh_image_new_from_bytes  (GBytes *bytes, GError **error); /* takes a ref; checks the format */
+void          vh_image_free            (VhImage *image);
+VhImageFormat vh_image_sniff           (GBytes *bytes);                  /* by content, never by name */
+const char   *vh_image_mime            (VhImageFormat format);
+VhPixels     *vh_image_decode          (const VhImage *image, GError **error); /* RGB; alpha over white */
+VhImage      *vh_image_encode_jpeg     (const VhPixels *pixels, gint quality, GError **error);
+VhImage      *vh_image_encode_png      (const VhPixels *pixels, GError **error);
+VhPixels     *vh_pixels_new            (gint width, gint height);
+VhPixels     *vh_pixels_resize         (const VhPixels *src, gint width, gint height); /* area/bilinear */
+void          vh_pixels_free           (VhPixels *pixels);
+VhImage      *vh_image_fit             (const VhImage *image, const VhImageLimits *limits, GError **error);
+gchar        *vh_image_to_base64       (const VhImage *image);          /* plain base64 */
+gchar        *vh_image_to_data_uri     (const VhImage *image);          /* data:image/...;base64,... */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VhImage, vh_image_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VhPixels, vh_pixels_free)
+
+/* ---------------------------------------------------------------- errors */
+
+/* Every failure a plugin reports is in this domain with one of these codes.
+ * Retry and fallback are decided from the class alone, in one place. */
+#define VH_ERROR (vh_error_quark ())
+GQuark vh_error_quark (void);
+
+typedef enum {
+  VH_ERROR_TRANSIENT,      /* timeout, 5xx, reset: the same call may succeed later */
+  VH_ERROR_QUOTA,          /* 429 / throttled: wait (Retry-After if known) and retry */
+  VH_ERROR_REJECTED,       /* moderation, "no face found": another provider may succeed */
+  VH_ERROR_INVALID_INPUT,  /* this row can never succeed here */
+  VH_ERROR_AUTH,           /* bad or missing key: stop using this instance */
+  VH_ERROR_CANCELLED,      /* the run is stopping */
+  VH_ERROR_INTERNAL,       /* a bug or an unexpected answer; treated like TRANSIENT once */
+} VhErrorClass;
+
+const char *vh_error_class_name   (VhErrorClass klass);   /* "transient", "quota", ... */
+/* Sets a VH_ERROR; retry_after_ms >= 0 records a server's Retry-After. */
+void        vh_set_error          (GError **error, VhErrorClass klass, gint64 retry_after_ms,
+                                   const char *format, ...) G_GNUC_PRINTF (4, 5);
+/* Retry-After carried by a VH_ERROR, or -1. */
+gint64      vh_error_retry_after_ms (const GError *error);
+/* The class of any GError: VH_ERROR codes as they are, G_IO_ERROR_CANCELLED
+ * as CANCELLED, everything else INTERNAL. */
+VhErrorClass vh_error_class       (const GError *error);
+
+/* ---------------------------------------------------------------- options */
+
+typedef enum {
+  VH_OPT_STRING,
+  VH_OPT_INT,
+  VH_OPT_DOUBLE,
+  VH_OPT_BOOL,
+  VH_OPT_DURATION,     /* "500ms", "2s", "1m", "1h"; read in milliseconds */
+  VH_OPT_LIST,         /* comma-separated strings */
+  VH_OPT_INSTANCES,    /* comma-separated instance names: the host checks they exist, no cycles */
+  VH_OPT_ENV,          /* the NAME of an environment variable holding a secret */
+  VH_OPT_ENUM,         /* one of `choices` (comma-separated) */
+} VhOptionType;
+
+typedef struct {
+  const char  *name;
+  VhOptionType type;
+  const char  *default_value;   /* NULL = required */
+  const char  *help;
+  const char  *choices;         /* VH_OPT_ENUM only, e.g. "fail,keep-original,blank" */
+} VhOption;
+
+/* A validated [instance NAME] section: every key of the plugin's schema is
+ * present (defaults filled in), types were checked before create(). */
+typedef struct _VhConfig VhConfig;
+
+const char  *vh_config_instance_name (const VhConfig *config);
+const char  *vh_config_get_string   (const VhConfig *config, const char *key); /* NULL if unset */
+gint64       vh_config_get_int      (const VhConfig *config, const char *key);
+gdouble      vh_config_get_double   (const VhConfig *config, const char *key);
+gboolean     vh_config_get_bool     (const VhConfig *config, const char *key);
+gint64       vh_config_get_duration_ms (const VhConfig *config, const char *key);
+gchar      **vh_config_get_list     (const VhConfig *config, const char *key); /* g_strfreev */
+gboolean     vh_config_has          (const VhConfig *config, const char *key); /* set in the file */
+/* The secret in the environment variable named by an VH_OPT_ENV key.  The
+ * value is registered for redaction in every log line.  AUTH error when
+ * the variable is unset or empty. */
+gchar       *vh_config_get_secret   (const VhConfig *config, const char *key, GError **error);
+
+/* ---------------------------------------------------------------- host */
+
+typedef struct _VhHost VhHost;
+typedef struct _VhInstance VhInstance;
+
+/* Another instance declared in the INI (for wrappers).  Calls through
+ * vh_instance_run() go through that instance's limiter like any row. */
+VhInstance  *vh_host_lookup       (VhHost *host, const char *instance_name);
+const char  *vh_instance_name     (const VhInstance *instance);
+guint32      vh_instance_task_types (const VhInstance *instance);
+gboolean     vh_instance_run      (VhInstance *instance, const VhTask *task, const VhImage *input,
+                                   VhImage **output, GCancellable *cancel, GError **error);
+
+/* A directory private to this run, removed at exit. */
+const char  *vh_host_tmpdir       (VhHost *host);
+
+/* Attach a note to the row being processed; it lands in the journal line
+ * and the report.  `json` must be a JSON value (object, string, number). */
+void         vh_task_note         (const VhTask *task, const char *key, const char *json);
+
+/* Logging: every line goes through redaction of registered secrets. */
+typedef enum { VH_LOG_ERROR, VH_LOG_WARNING, VH_LOG_INFO, VH_LOG_DEBUG } VhLogLevel;
+void         vh_log               (VhLogLevel level, const char *domain, const char *format, ...)
+                                   G_GNUC_PRINTF (3, 4);
+void         vh_redact_register   (const char *secret);    /* never printed from now on */
+gchar       *vh_redact            (const char *text);      /* copy with secrets replaced by "***" */
+
+/* Sleep that returns early (FALSE, CANCELLED error) when `cancel` fires. */
+gboolean     vh_sleep_ms          (gint64 ms, GCancellable *cancel, GError **error);
+
+/* ---------------------------------------------------------------- HTTP */
+
+/* One blocking HTTP exchange through libcurl with the host's policy:
+ * TLS verified, connect and total timeouts, a cap on the response size, no
+ * retries (retry policy lives in one place, not here).  A curl-level failure
+ * is returned as a VH_ERROR (TRANSIENT for timeouts/resets/DNS, INVALID_INPUT
+ * for a body over the cap); any HTTP status is a success of this call. */
+typedef struct {
+  const char   *method;             /* "GET", "POST", "PUT"; NULL = GET, or POST with a body */
+  const char   *url;
+  const char  **headers;            /* NULL-terminated "Name: value" lines, or NULL */
+  const void   *body;               /* request body or NULL */
+  gsize         body_len;
+  /* multipart/form-data instead of body: NULL-terminated, see VhHttpPart */
+  const struct _VhHttpPart *parts;
+  gint64        connect_timeout_ms; /* 0 = 10 s */
+  gint64        timeout_ms;         /* 0 = 120 s, total per exchange */
+  gsize         max_response_bytes; /* 0 = 64 MiB */
+} VhHttpRequest;
+
+typedef struct _VhHttpPart {
+  const char *name;                 /* NULL ends the list */
+  const char *value;                /* text value, or NULL for a file part */
+  GBytes     *data;                 /* file part contents */
+  const char *filename, *content_type;
+} VhHttpPart;
+
+typedef struct {
+  glong   status;
+  GBytes *body;
+  gchar  *content_type;             /* may be NULL */
+  gint64  retry_after_ms;           /* Retry-After header, or -1 */
+  gchar **headers;                  /* "name: value" lines, lower-case names */
+} VhHttpResponse;
+
+VhHttpResponse *vh_http_send      (const VhHttpRequest *request, GCancellable *cancel, GError **error);
+void            vh_http_response_free (VhHttpResponse *response);
+const char     *vh_http_response_header (const VhHttpResponse *response, const char *name);
+/* The usual class of an HTTP status: 401/403 AUTH, 429 QUOTA, 408/5xx
+ * TRANSIENT, other 4xx INVALID_INPUT.  Providers refine with body codes. */
+VhErrorClass    vh_http_status_class (glong status);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VhHttpResponse, vh_http_response_free)
+
+/* ---------------------------------------------------------------- plugin */
+
+typedef struct {
+  guint32         abi;               /* VH_PLUGIN_ABI at build time */
+  guint32         struct_size;       /* sizeof (VhPlugin) at build time */
+  const char     *name;              /* referenced by `plugin = NAME` in the INI */
+  const char     *version;
+  const char     *summary;           /* one line, shown by `vhost plugins` */
+  guint32         task_types;        /* VhTaskType mask it can serve; wrappers: 0 = from children */
+  const VhOption *options;           /* terminated by an entry with name NULL */
+  gpointer      (*create)  (VhHost *host, const VhConfig *config, GError **error);
+  /* input: the previous stage's image, or ori_image for the first stage
+   * (NULL for t2i).  On success *output holds a new image. */
+  gboolean      (*run)     (gpointer self, const VhTask *task, const VhImage *input,
+                            VhImage **output, GCancellable *cancel, GError **error);
+  void          (*destroy) (gpointer self);
+} VhPlugin;
+
+typedef const VhPlugin *(*VhPluginDescribeFunc) (void);
+
+/* Declares the exported descriptor function of a plugin. */
+#define VH_PLUGIN_DEFINE(descriptor) \
+  G_MODULE_EXPORT const VhPlugin *vh_plugin_describe (void); \
+  G_MODULE_EXPORT const VhPlugin *vh_plugin_describe (void) { return &(descriptor); }
+
+G_END_DECLS
+
+#endif /* VHOST_PLUGIN_H */
