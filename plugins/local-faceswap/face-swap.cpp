@@ -1,0 +1,143 @@
+/* local-faceswap — the whole swap. */
+#include "face-swap.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+#ifdef VHFS_DEBUG_DUMP
+#include <opencv2/imgcodecs.hpp>
+#endif
+
+#include "color-transfer.hpp"
+#include "faceswap-error.hpp"
+
+namespace vhfs {
+
+namespace {
+
+void
+check (const std::function<bool ()> &cancelled)
+{
+  if (cancelled && cancelled ())
+    throw Error (ErrorKind::Cancelled, "face swap cancelled");
+}
+
+Face
+find_face (const FaceDetector &detector, const cv::Mat &image, const std::string &name,
+           const DetectParams &params)
+{
+  std::optional<Face> face = detector.detect (image, params);
+  if (!face)
+    throw Error (ErrorKind::Rejected, "no face found in " + name);
+  return *face;
+}
+
+/* Jaw, nose ridge and the raised brows of with_forehead(). */
+const std::vector<int> &
+outline_points ()
+{
+  static const std::vector<int> idx = {
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+    27, 28, 29, 30,
+    68, 69, 70, 71, 72, 73, 74, 75, 76, 77,
+  };
+  return idx;
+}
+
+} // namespace
+
+cv::Mat
+swap_faces (const FaceDetector &detector,
+            const cv::Mat &scene, const std::string &scene_name,
+            const cv::Mat &identity, const std::string &identity_name,
+            const SwapParams &params, SwapReport *report,
+            const std::function<bool ()> &cancelled)
+{
+  CV_Assert (scene.type () == CV_8UC3 && identity.type () == CV_8UC3);
+  check (cancelled);
+  const Face sf = find_face (detector, scene, scene_name, params.detect);
+  check (cancelled);
+  const Face idf = find_face (detector, identity, identity_name, params.detect);
+  check (cancelled);
+
+  /* Identity into the scene's frame: one similarity fitted on the stable
+   * points, applied to the whole photo, so the identity's own outline
+   * (jaw, cheeks, forehead) comes along undistorted. */
+  const cv::Matx23d m = fit_similarity (idf.points, sf.points, stable_points ());
+  const Points placed = transform_points (m, with_forehead (idf.points, params.forehead));
+  const Points scene_pts = with_forehead (sf.points, params.forehead);
+
+  cv::Mat face, valid;
+  cv::warpAffine (identity, face, m, scene.size (), cv::INTER_LINEAR, cv::BORDER_REFLECT);
+  cv::warpAffine (cv::Mat (identity.size (), CV_8UC1, cv::Scalar (255)), valid, m, scene.size (),
+                  cv::INTER_NEAREST, cv::BORDER_CONSTANT, cv::Scalar (0));
+  cv::erode (valid, valid, cv::Mat (), cv::Point (-1, -1), 2);
+
+  /* The scene's own jaw moves to where the identity's will be. */
+  cv::Mat canvas = scene.clone ();
+  bool reshaped = false;
+  if (params.reshape) {
+    /* Only the outline and the nose ridge steer this warp: the inside is
+     * covered by the paste anyway, and a smiling mouth moved onto a closed
+     * one would fold the triangles over each other. */
+    Points from, to;
+    for (int i : outline_points ()) {
+      from.push_back (scene_pts[size_t (i)]);
+      to.push_back (placed[size_t (i)]);
+    }
+    reshaped = reshape (canvas, from, to);
+  }
+  check (cancelled);
+
+  cv::Mat mask = hull_mask (scene.size (), outline (placed));
+  mask &= valid;
+  if (cv::countNonZero (mask) < 64)
+    throw Error (ErrorKind::Rejected, "the face of " + identity_name +
+                 " does not land inside " + scene_name);
+
+  const double fw = face_width (placed);
+  const double feather_px = std::max (2.0, params.feather >= 1.0 ? params.feather
+                                                                 : params.feather * fw);
+  const int band = std::max (2, int (fw * 0.03));
+  cv::Rect roi = cv::boundingRect (mask);
+  roi.x -= 4; roi.y -= 4; roi.width += 8; roi.height += 8;
+  roi &= cv::Rect (0, 0, scene.cols, scene.rows);
+
+  if (report) {
+    report->border_de_raw = border_delta_e (face, canvas, mask, band);
+    report->border_de_transfer = report->border_de_raw;
+  }
+  if (params.color_transfer) {
+    const Points placed68 (placed.begin (), placed.begin () + kLandmarks);
+    const cv::Mat face_skin = skin_mask (scene.size (), placed68) & valid;
+    const cv::Mat scene_skin = skin_mask (scene.size (), sf.points);
+    color_transfer (face, face_skin, scene, scene_skin, roi);
+    if (report)
+      report->border_de_transfer = border_delta_e (face, canvas, mask, band);
+  }
+  check (cancelled);
+
+  cv::Mat out = blend (canvas, face, mask, params.blend, feather_px);
+#ifdef VHFS_DEBUG_DUMP
+  {
+    cv::Mat a = canvas.clone (), b = face.clone (), c = identity.clone ();
+    for (auto &q : placed) { cv::circle (a, q, 1, { 0, 0, 255 }, -1); cv::circle (b, q, 1, { 0, 0, 255 }, -1); }
+    for (auto &q : sf.points) cv::circle (a, q, 1, { 0, 255, 0 }, -1);
+    for (auto &q : idf.points) cv::circle (c, q, 2, { 0, 0, 255 }, -1);
+    cv::imwrite ("dbg-canvas.png", a); cv::imwrite ("dbg-face.png", b); cv::imwrite ("dbg-identity.png", c);
+  }
+#endif
+
+  if (report) {
+    report->scene_face = sf;
+    report->identity_face = idf;
+    report->placed = placed;
+    report->mask = mask;
+    report->reshaped = reshaped;
+    report->feather_px = feather_px;
+  }
+  return out;
+}
+
+} // namespace vhfs
