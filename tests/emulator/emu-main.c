@@ -16,7 +16,7 @@ static gboolean
 quit_cb (gpointer data)
 {
   g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;    /* removed by main() on the way out */
 }
 
 static gboolean
@@ -90,10 +90,10 @@ main (int argc, char **argv)
 
   g_source_remove (sig_term);
   g_source_remove (sig_int);
+  if (life)
+    g_source_remove (life);
   GMainContext *mc = g_main_context_default ();
   GSource *s;
-  if (life && (s = g_main_context_find_source_by_id (mc, life)))
-    g_source_destroy (s);
   if (watch && (s = g_main_context_find_source_by_id (mc, watch)))
     g_source_destroy (s);
   GMainLoop *loop = emu->loop;

@@ -208,6 +208,8 @@ make_record (EmuRequest *req)
 static void
 record_status (EmuRequest *req, guint status)
 {
+  if (!req->family->recorded)
+    return;     /* the control API does not count as traffic */
   emu_stat_inc (req->emu, "responses");
   gchar *name = g_strdup_printf ("status_%u", status);
   emu_stat_inc (req->emu, name);
@@ -220,12 +222,25 @@ record_status (EmuRequest *req, guint status)
 
 /* ------------------------------------------------------------ replies */
 
+/* libsoup knows no phrase for some statuses the providers use. */
+static const char *
+status_phrase (guint status)
+{
+  switch (status)
+    {
+    case 402: return "Payment Required";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    default: return soup_status_get_phrase (status);
+    }
+}
+
 void
 emu_reply_bytes (EmuRequest *req, guint status, const char *content_type, GBytes *bytes)
 {
   gsize len = 0;
   gconstpointer data = g_bytes_get_data (bytes, &len);
-  soup_server_message_set_status (req->msg, status, NULL);
+  soup_server_message_set_status (req->msg, status, status_phrase (status));
   soup_server_message_set_response (req->msg, content_type, SOUP_MEMORY_COPY, data, len);
   record_status (req, status);
 }
@@ -323,7 +338,7 @@ emu_reply_truncated (EmuRequest *req, guint status, const char *content_type, GB
   GString *raw = g_string_new (NULL);
   g_string_append_printf (raw, "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                           "Connection: close\r\n\r\n",
-                          status, soup_status_get_phrase (status), content_type, len);
+                          status, status_phrase (status), content_type, len);
   g_string_append_len (raw, g_bytes_get_data (bytes, NULL), (gssize) half);
   EmuHeld *h = g_new0 (EmuHeld, 1);
   h->emu = req->emu;
