@@ -417,6 +417,8 @@ read_section (Ctx *ctx, GKeyFile *kf, const char *group, VhConfig *config,
       const VhOption *o = find_option (schema, *k);
       if (o == NULL && find_option (std_schema, *k))
         continue;   /* standard keys are read by the caller */
+      if (o == NULL && std_schema == NULL && config->schema == vh_instance_std_schema)
+        continue;   /* the plugin's own pass reports unknown keys, once */
       if (looks_like_secret_key (*k) && (o == NULL || o->type != VH_OPT_ENV))
         {
           problem (ctx, group, *k,
@@ -677,7 +679,9 @@ load_instances (Ctx *ctx, GKeyFile *kf, VhPipelineConfig *cfg, VhRegistry *reg)
       g_autoptr (VhConfig) std = vh_config_new_empty (name, vh_instance_std_schema);
       if (p != NULL)
         read_section (ctx, kf, *g, s->config, p->options, vh_instance_std_schema);
-      read_section (ctx, kf, *g, std, vh_instance_std_schema, p ? p->options : (const VhOption[]) { { 0 } });
+      /* Standard keys second.  Other keys were judged by the plugin's pass,
+       * or can not be judged at all while the plugin is unknown. */
+      read_section (ctx, kf, *g, std, vh_instance_std_schema, NULL);
       gint64 conc = vh_config_get_int (std, "concurrency");
       gdouble qps = vh_config_get_double (std, "qps");
       if (conc < 0 || conc > 100000)
