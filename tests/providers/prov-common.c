@@ -256,6 +256,7 @@ gchar *
 prov_log_capture_stop (void)
 {
   vh_log_set_sink (NULL, NULL);
+  vh_log_set_verbosity (VH_LOG_WARNING);
   g_mutex_lock (&capture_lock);
   gchar *s = captured != NULL ? g_string_free (captured, FALSE) : g_strdup ("");
   captured = NULL;

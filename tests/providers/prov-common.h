@@ -6,7 +6,8 @@
 
 #include <json-c/json.h>
 #include "vhost/plugin.h"
-#include "config.h"
+#include "vh-private.h"
+#include "vh-config.h"
 #include "emu-harness.h"
 
 typedef struct {
@@ -44,6 +45,7 @@ json_object  *prov_json_path (json_object *obj, const char *dotted);
 #define prov_assert_class(error, klass) \
   G_STMT_START { \
     g_assert_nonnull (error); \
+    g_test_message ("%s: %s", vh_error_class_name (vh_error_class (error)), (error)->message); \
     if (vh_error_class (error) != (klass)) \
       g_error ("expected class %s, got %s: %s", vh_error_class_name (klass), \
                vh_error_class_name (vh_error_class (error)), (error)->message); \

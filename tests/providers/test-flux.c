@@ -319,7 +319,6 @@ static void
 test_bad_key (void)
 {
   reset ();
-  g_setenv ("VH_TEST_BFL_BAD", "bfl-wrong-a1b2c3d4e5", TRUE);
   prov_log_capture_start ();
   GError *error = NULL;
   ProvInstance *inst = prov_instance_new ("flux-remote", "flux-test", &error, "base_url", base,
@@ -353,6 +352,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_setenv (KEY_ENV, "bfl-test", TRUE);
+  g_setenv ("VH_TEST_BFL_BAD", "bfl-wrong-a1b2c3d4e5", TRUE);
   emu = prov_emu_start ("");
   base = prov_bfl_base (emu);
 

@@ -1,12 +1,15 @@
 /* The wanx plugin against the loopback DashScope emulator: every mode's
  * happy path, both upload paths, input fitting, and each fault mapped to
  * its error class. */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
 #include <fcntl.h>
 #include "prov-common.h"
 
 #define KEY_ENV "VH_TEST_DASHSCOPE_KEY"
+#define LEAK_KEY "sk-leakcheck-0123456789abcdef"
 
 static VhEmu *emu;
 static gchar *base;
@@ -457,7 +460,6 @@ static void
 test_bad_key (void)
 {
   reset ();
-  g_setenv ("VH_TEST_BAD_KEY", "sk-wrong-9f8e7d6c5b4a", TRUE);
   GError *error = NULL;
   ProvInstance *inst = prov_instance_new ("wanx", "wanx-test", &error, "base_url", base,
                                           "api_key_env", "VH_TEST_BAD_KEY", "model", "wanx2.1-t2i-turbo", NULL);
@@ -472,7 +474,6 @@ test_bad_key (void)
 static void
 test_missing_key (void)
 {
-  g_unsetenv ("VH_TEST_UNSET_KEY");
   GError *error = NULL;
   ProvInstance *inst = prov_instance_new ("wanx", "wanx-test", &error, "base_url", base,
                                           "api_key_env", "VH_TEST_UNSET_KEY", NULL);
@@ -486,9 +487,8 @@ test_missing_key (void)
 static void
 test_key_not_logged (void)
 {
-  const char *secret = "sk-leakcheck-0123456789abcdef";
+  const char *secret = LEAK_KEY;
   reset ();
-  g_setenv ("VH_TEST_LEAK_KEY", secret, TRUE);
   g_autofree gchar *errfile = g_build_filename (g_get_tmp_dir (), "wanx-leak-XXXXXX", NULL);
   int fd = g_mkstemp (errfile);
   g_assert_cmpint (fd, >=, 0);
@@ -544,7 +544,11 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* Environment first: setenv is not thread-safe once threads run. */
   g_setenv (KEY_ENV, "sk-test", TRUE);
+  g_setenv ("VH_TEST_BAD_KEY", "sk-wrong-9f8e7d6c5b4a", TRUE);
+  g_setenv ("VH_TEST_LEAK_KEY", LEAK_KEY, TRUE);
+  g_unsetenv ("VH_TEST_UNSET_KEY");
   emu = prov_emu_start ("");
   base = prov_dashscope_base (emu);
 
