@@ -5,9 +5,6 @@
 #include <cmath>
 
 #include <opencv2/imgproc.hpp>
-#ifdef VHFS_DEBUG_DUMP
-#include <opencv2/imgcodecs.hpp>
-#endif
 
 #include "color-transfer.hpp"
 #include "faceswap-error.hpp"
@@ -119,15 +116,6 @@ swap_faces (const FaceDetector &detector,
   check (cancelled);
 
   cv::Mat out = blend (canvas, face, mask, params.blend, feather_px);
-#ifdef VHFS_DEBUG_DUMP
-  {
-    cv::Mat a = canvas.clone (), b = face.clone (), c = identity.clone ();
-    for (auto &q : placed) { cv::circle (a, q, 1, { 0, 0, 255 }, -1); cv::circle (b, q, 1, { 0, 0, 255 }, -1); }
-    for (auto &q : sf.points) cv::circle (a, q, 1, { 0, 255, 0 }, -1);
-    for (auto &q : idf.points) cv::circle (c, q, 2, { 0, 0, 255 }, -1);
-    cv::imwrite ("dbg-canvas.png", a); cv::imwrite ("dbg-face.png", b); cv::imwrite ("dbg-identity.png", c);
-  }
-#endif
 
   if (report) {
     report->scene_face = sf;

@@ -5,9 +5,6 @@
 #include <cmath>
 
 #include <opencv2/imgproc.hpp>
-#ifdef VHFS_DEBUG_DUMP
-#include <cstdio>
-#endif
 
 namespace vhfs {
 
@@ -245,9 +242,6 @@ reshape (cv::Mat &image, const Points &from, const Points &to)
         break;
       }
     }
-#ifdef VHFS_DEBUG_DUMP
-    fprintf (stderr, "reshape t=%.2f folds=%d tris=%zu\n", t, int (folds), tris.size ());
-#endif
     if (folds)
       continue;
 
