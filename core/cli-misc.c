@@ -22,6 +22,8 @@ vh_cli_check_config (int argc, char **argv)
     }
   g_autoptr (VhRegistry) reg = vh_cli_load_registry (argv[1], TRUE);
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  vh_registry_load_all (reg);   /* check-config vets every installed module too */
+  vh_cli_report_refused (reg);
   g_autoptr (VhPipelineConfig) cfg = vh_pipeline_config_load (argv[1], reg, problems);
   if (cfg == NULL)
     {
@@ -146,6 +148,7 @@ vh_cli_plugins (int argc, char **argv)
       return 1;
     }
   g_autoptr (VhRegistry) reg = vh_cli_load_registry (config, FALSE);
+  vh_registry_load_all (reg);
   if (name)
     {
       const VhPlugin *p = vh_registry_find (reg, name);

@@ -17,15 +17,19 @@ vh_cli_print_problems (GPtrArray *problems)
                                 "%u problems found; nothing was run.\n", problems->len), problems->len);
 }
 
+/* A refused plugin is named with its reason, and the others keep working. */
+void
+vh_cli_report_refused (VhRegistry *reg)
+{
+  for (guint i = 0; i < reg->refused->len; i++)
+    vh_log (VH_LOG_WARNING, "plugins", _("refused %s"), (const char *) reg->refused->pdata[i]);
+}
+
 VhRegistry *
 vh_cli_load_registry (const char *config_path, gboolean verbose)
 {
   g_auto (GStrv) dirs = config_path ? vh_pipeline_config_plugin_dirs (config_path) : NULL;
-  VhRegistry *reg = vh_registry_new ((const char *const *) dirs);
-  /* A refused plugin is named with its reason, and the others keep working. */
-  for (guint i = 0; verbose && i < reg->refused->len; i++)
-    vh_log (VH_LOG_WARNING, "plugins", _("refused %s"), (const char *) reg->refused->pdata[i]);
-  return reg;
+  return vh_registry_new ((const char *const *) dirs);
 }
 
 static gboolean
@@ -117,6 +121,7 @@ vh_cli_run (int argc, char **argv)
   g_autoptr (VhRegistry) reg = vh_cli_load_registry (config, TRUE);
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (VhPipelineConfig) cfg = vh_pipeline_config_load (config, reg, problems);
+  vh_cli_report_refused (reg);
   if (cfg && workers > 0)
     cfg->workers = (guint) workers;
   g_autoptr (VhTaskTable) table = NULL;

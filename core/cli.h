@@ -11,5 +11,6 @@ int vh_cli_plugins (int argc, char **argv);        /* vhost plugins [--describe 
 /* Loads plugins for `config_path` (may be NULL) and prints refusals. */
 struct _VhRegistry *vh_cli_load_registry (const char *config_path, gboolean verbose);
 void vh_cli_print_problems (GPtrArray *problems);
+void vh_cli_report_refused (struct _VhRegistry *registry);
 G_END_DECLS
 #endif

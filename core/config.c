@@ -637,7 +637,7 @@ static void
 load_instances (Ctx *ctx, GKeyFile *kf, VhPipelineConfig *cfg, VhRegistry *reg)
 {
   g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
-  const char **plugin_names = vh_registry_names (reg);
+  const char **plugin_names = NULL;   /* only listed (which loads every module) for a message */
   for (gchar **g = groups; *g; g++)
     {
       if (!g_str_has_prefix (*g, "instance "))
@@ -661,6 +661,8 @@ load_instances (Ctx *ctx, GKeyFile *kf, VhPipelineConfig *cfg, VhRegistry *reg)
       if (s->plugin)
         g_strstrip (s->plugin);
       const VhPlugin *p = s->plugin ? vh_registry_find (reg, s->plugin) : NULL;
+      if (p == NULL && plugin_names == NULL)
+        plugin_names = vh_registry_names (reg);
       if (s->plugin == NULL)
         {
           g_autofree gchar *installed = g_strjoinv (", ", (gchar **) plugin_names);

@@ -53,6 +53,44 @@ entry_free (gpointer p)
   g_free (e);
 }
 
+/* Opens one module, checks it and records it (or why it was refused). */
+static void
+open_module (VhRegistry *reg, const char *path)
+{
+  if (g_hash_table_contains (reg->opened, path))
+    return;
+  g_hash_table_add (reg->opened, g_strdup (path));
+  GModule *module = g_module_open (path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
+  if (module == NULL)
+    {
+      /* g_module_error() carries the dynamic loader's reason, the same
+       * missing library or undefined symbol `ldd -r` would name. */
+      g_ptr_array_add (reg->refused, g_strdup_printf (_("%s: can not be loaded: %s"), path, g_module_error ()));
+      return;
+    }
+  GError *error = NULL;
+  const VhPlugin *plugin = vh_registry_check_module (module, path, &error);
+  if (plugin == NULL)
+    {
+      g_ptr_array_add (reg->refused, g_strdup (error->message));
+      g_error_free (error);
+      g_module_close (module);
+      return;
+    }
+  for (guint i = 0; i < reg->entries->len; i++)
+    if (strcmp (((VhPluginEntry *) reg->entries->pdata[i])->plugin->name, plugin->name) == 0)
+      {
+        g_module_close (module);   /* shadowed by a module found earlier */
+        return;
+      }
+  g_module_make_resident (module);
+  VhPluginEntry *e = g_new0 (VhPluginEntry, 1);
+  e->path = g_strdup (path);
+  e->module = module;
+  e->plugin = plugin;
+  g_ptr_array_add (reg->entries, e);
+}
+
 static void
 scan_dir (VhRegistry *reg, const char *dir)
 {
@@ -65,37 +103,7 @@ scan_dir (VhRegistry *reg, const char *dir)
       g_ptr_array_add (names, g_strdup (n));
   g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);  /* stable order across runs */
   for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree gchar *path = g_build_filename (dir, names->pdata[i], NULL);
-      GModule *module = g_module_open (path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
-      if (module == NULL)
-        {
-          /* g_module_error() carries the dynamic loader's reason, the same
-           * missing library or undefined symbol `ldd -r` would name. */
-          g_ptr_array_add (reg->refused, g_strdup_printf (_("%s: can not be loaded: %s"), path, g_module_error ()));
-          continue;
-        }
-      GError *error = NULL;
-      const VhPlugin *plugin = vh_registry_check_module (module, path, &error);
-      if (plugin == NULL)
-        {
-          g_ptr_array_add (reg->refused, g_strdup (error->message));
-          g_error_free (error);
-          g_module_close (module);
-          continue;
-        }
-      if (vh_registry_find (reg, plugin->name) != NULL)
-        {
-          g_module_close (module);   /* shadowed by an earlier directory */
-          continue;
-        }
-      g_module_make_resident (module);
-      VhPluginEntry *e = g_new0 (VhPluginEntry, 1);
-      e->path = g_strdup (path);
-      e->module = module;
-      e->plugin = plugin;
-      g_ptr_array_add (reg->entries, e);
-    }
+    g_ptr_array_add (reg->files, g_build_filename (dir, names->pdata[i], NULL));
 }
 
 VhRegistry *
@@ -104,6 +112,8 @@ vh_registry_new (const char *const *extra_dirs)
   VhRegistry *reg = g_new0 (VhRegistry, 1);
   reg->entries = g_ptr_array_new_with_free_func (entry_free);
   reg->refused = g_ptr_array_new_with_free_func (g_free);
+  reg->files = g_ptr_array_new_with_free_func (g_free);
+  reg->opened = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (const char *const *d = extra_dirs; d && *d; d++)
     scan_dir (reg, *d);
   const char *env = g_getenv ("VHOST_PLUGIN_PATH");
@@ -119,17 +129,26 @@ vh_registry_new (const char *const *extra_dirs)
 }
 
 void
+vh_registry_load_all (VhRegistry *reg)
+{
+  for (guint i = 0; i < reg->files->len; i++)
+    open_module (reg, reg->files->pdata[i]);
+}
+
+void
 vh_registry_free (VhRegistry *reg)
 {
   if (reg == NULL)
     return;
   g_ptr_array_unref (reg->entries);
   g_ptr_array_unref (reg->refused);
+  g_ptr_array_unref (reg->files);
+  g_hash_table_unref (reg->opened);
   g_free (reg);
 }
 
 static VhPluginEntry *
-find_entry (VhRegistry *reg, const char *name)
+find_opened (VhRegistry *reg, const char *name)
 {
   for (guint i = 0; reg && i < reg->entries->len; i++)
     {
@@ -138,6 +157,31 @@ find_entry (VhRegistry *reg, const char *name)
         return e;
     }
   return NULL;
+}
+
+static VhPluginEntry *
+find_entry (VhRegistry *reg, const char *name)
+{
+  if (reg == NULL)
+    return NULL;
+  VhPluginEntry *e = find_opened (reg, name);
+  if (e != NULL)
+    return e;
+  /* NAME.so first, in search order; then every other module, for plugins
+   * whose file is named differently. */
+  g_autofree gchar *file = g_strconcat (name, ".so", NULL);
+  for (guint i = 0; i < reg->files->len; i++)
+    {
+      g_autofree gchar *base = g_path_get_basename (reg->files->pdata[i]);
+      if (strcmp (base, file) == 0)
+        {
+          open_module (reg, reg->files->pdata[i]);
+          if ((e = find_opened (reg, name)))
+            return e;
+        }
+    }
+  vh_registry_load_all (reg);
+  return find_opened (reg, name);
 }
 
 const VhPlugin *
@@ -157,6 +201,7 @@ vh_registry_path (VhRegistry *reg, const char *name)
 const char **
 vh_registry_names (VhRegistry *reg)
 {
+  vh_registry_load_all (reg);
   const char **names = g_new0 (const char *, reg->entries->len + 1);
   for (guint i = 0; i < reg->entries->len; i++)
     names[i] = ((VhPluginEntry *) reg->entries->pdata[i])->plugin->name;

@@ -303,10 +303,19 @@ test_wrong_abi_refused (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (p->out, "badabi.so: built for plugin ABI 99"));
   g_assert_nonnull (strstr (p->out, "nosym.so: not a vhost plugin"));
   g_assert_nonnull (strstr (p->out, "testgen "));
-  /* A run still works with the good plugins and names the refused ones. */
+  /* A run still works with the good plugins (it opens only the modules its
+   * INI names); check-config vets every module and names the refused ones. */
   g_autoptr (VhtResult) r = vht_vhost (env, "--config", f->ini, "--quiet", NULL);
   g_assert_cmpint (r->status, ==, 0);
-  g_assert_nonnull (strstr (r->err, "badabi.so"));
+  g_autoptr (VhtResult) c = vht_vhost (env, "check-config", f->ini, NULL);
+  g_assert_cmpint (c->status, ==, 0);
+  g_assert_nonnull (strstr (c->err, "refused"));
+  g_assert_nonnull (strstr (c->err, "badabi.so"));
+  /* A plugin the INI names that was refused is reported as such. */
+  vht_write (f->dir, "pipeline.ini", "[vhost]\ntasks = task.csv\n[instance x]\nplugin = badabi\n");
+  g_autoptr (VhtResult) b = vht_vhost (env, "--config", f->ini, NULL);
+  g_assert_cmpint (b->status, ==, 1);
+  g_assert_nonnull (strstr (b->err, "badabi.so: built for plugin ABI"));
   g_autoptr (VhtResult) d = vht_vhost (NULL, "plugins", "--describe", "testgen", NULL);
   g_assert_cmpint (d->status, ==, 0);
   g_assert_nonnull (strstr (d->out, "fail_class"));
