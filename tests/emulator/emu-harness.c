@@ -205,6 +205,20 @@ vh_emu_wait_exit (VhEmu *emu, gint timeout_ms)
 }
 
 void
+vh_emu_signal (VhEmu *emu, int signum)
+{
+  g_subprocess_send_signal (emu->proc, signum);
+}
+
+gint
+vh_emu_exit_status (VhEmu *emu)
+{
+  if (!g_subprocess_get_if_exited (emu->proc))
+    return -1;
+  return g_subprocess_get_exit_status (emu->proc);
+}
+
+void
 vh_emu_stop (VhEmu *emu)
 {
   if (!emu)

@@ -27,6 +27,10 @@ gboolean    vh_emu_configure    (VhEmu *emu, const char *json, GError **error);
 gboolean    vh_emu_reset        (VhEmu *emu, GError **error);
 gchar      *vh_emu_requests_json (VhEmu *emu);        /* GET /_emu/requests; NULL on failure */
 gchar      *vh_emu_stats_json   (VhEmu *emu);         /* GET /_emu/stats; NULL on failure */
+/* Sends a signal (e.g. SIGTERM) to the emulator process. */
+void        vh_emu_signal       (VhEmu *emu, int signum);
+/* Exit status once exited (after vh_emu_wait_exit() returned TRUE), else -1. */
+gint        vh_emu_exit_status  (VhEmu *emu);
 /* TRUE when the emulator process has exited within timeout_ms. */
 gboolean    vh_emu_wait_exit    (VhEmu *emu, gint timeout_ms);
 /* Closes the stdin pipe (the emulator exits), waits, SIGKILLs after 5 s. */

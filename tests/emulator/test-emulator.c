@@ -5,6 +5,7 @@
 #include <vhost/plugin.h>
 #include <json-c/json.h>
 #include <curl/curl.h>
+#include <signal.h>
 #include <string.h>
 
 /* 3-15 s latencies become 6-30 ms; no submission rate limit unless a test sets one */
@@ -876,6 +877,43 @@ test_stdin_eof (void)
   g_assert_cmpint (g_get_monotonic_time () - t0, <, 4 * G_USEC_PER_SEC);
 }
 
+static void
+test_sigterm (void)
+{
+  GError *error = NULL;
+  VhEmu *emu = vh_emu_start (NULL, &error);
+  g_assert_no_error (error);
+  vh_emu_signal (emu, SIGTERM);
+  g_assert_true (vh_emu_wait_exit (emu, 5000));
+  g_assert_cmpint (vh_emu_exit_status (emu), ==, 0);
+  vh_emu_stop (emu);
+}
+
+/* The synchronous endpoint holds its answer for the task's latency, and a
+ * client that gives up early does not disturb the server. */
+static void
+test_sync_latency (Fixture *f, gconstpointer d)
+{
+  (void) d;
+  configure (f, "{\"time_scale\": 1, \"endpoints\": {\"dashscope.multimodal\": {\"latency_ms\": 400}}}");
+  gchar *uri = make_data_uri (500, 500, FALSE, FALSE);
+  gchar *json = g_strdup_printf ("{\"model\":\"qwen-image-edit\",\"input\":{\"messages\":[{\"role\":\"user\","
+                                 "\"content\":[{\"image\":\"%s\"},{\"text\":\"x\"}]}]}}", uri);
+  gchar *url = url_of (f, MM);
+  const char *headers[] = { "Authorization: Bearer sk-test", "Content-Type: application/json", NULL };
+  g_autoptr (VhEmuResponse) early = vh_emu_http ("POST", url, headers, json, strlen (json), 100);
+  g_assert_cmpint (early->curl_code, ==, CURLE_OPERATION_TIMEDOUT);
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (VhEmuResponse) r = vh_emu_http ("POST", url, headers, json, strlen (json), 5000);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, 380000);
+  g_usleep (500000);   /* the abandoned answer's timer fires after its client left */
+  g_assert_cmpint (stat_of (f, "tasks_created"), ==, 2);
+  g_free (url);
+  g_free (json);
+  g_free (uri);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -902,5 +940,7 @@ main (int argc, char **argv)
   ADD ("/emulator/control/config-errors", test_config_errors, NULL);
   g_test_add_func ("/emulator/lifetime", test_lifetime);
   g_test_add_func ("/emulator/stdin-eof", test_stdin_eof);
+  g_test_add_func ("/emulator/sigterm", test_sigterm);
+  ADD ("/emulator/dashscope/sync-latency", test_sync_latency, NULL);
   return g_test_run ();
 }
