@@ -579,7 +579,7 @@ vh_pipeline_config_plugin_dirs (const char *path)
 static gchar **
 children_of (VhInstanceSpec *s, VhRegistry *reg)
 {
-  const VhPlugin *p = vh_registry_find (reg, s->plugin);
+  const VhPlugin *p = s->plugin ? vh_registry_find (reg, s->plugin) : NULL;   /* NULL: no `plugin =` line */
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
   for (const VhOption *o = p ? p->options : NULL; o && o->name; o++)
     if (o->type == VH_OPT_INSTANCES)
@@ -621,7 +621,7 @@ guint32
 vh_pipeline_instance_types (VhPipelineConfig *cfg, VhRegistry *reg, const char *name, guint depth)
 {
   VhInstanceSpec *s = vh_pipeline_config_find_instance (cfg, name);
-  const VhPlugin *p = s ? vh_registry_find (reg, s->plugin) : NULL;
+  const VhPlugin *p = s && s->plugin ? vh_registry_find (reg, s->plugin) : NULL;
   if (p == NULL || depth > 32)
     return 0;
   if (p->task_types != 0)
@@ -808,7 +808,8 @@ vh_pipeline_config_load (const char *path, VhRegistry *reg, GPtrArray *problems)
       g_error_free (err);
       return NULL;
     }
-  ctx.lines = index_lines (text);
+  /* Skip a BOM as open_keyfile() does, or the first [section] is never indexed. */
+  ctx.lines = index_lines (g_str_has_prefix (text, "\xEF\xBB\xBF") ? text + 3 : text);
 
   g_autoptr (VhPipelineConfig) cfg = g_new0 (VhPipelineConfig, 1);
   cfg->path = g_canonicalize_filename (path, NULL);
