@@ -118,7 +118,7 @@ test_ranges_errors (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
+  tu_init (&argc, &argv);
   g_test_add_func ("/duration/units", test_duration_units);
   g_test_add_func ("/duration/bare-number-is-seconds", test_duration_bare_number_is_seconds);
   g_test_add_func ("/duration/errors", test_duration_errors);

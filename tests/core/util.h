@@ -7,6 +7,10 @@
 
 G_BEGIN_DECLS
 
+/* g_test_init() with the user's locale (messages are UTF-8) and nonfatal
+ * assertions, so one run reports every failing check, not just the first. */
+void tu_init (int *argc, char ***argv);
+
 /* A fresh folder under $TMPDIR; remove it with tu_rmtree(). */
 gchar *tu_tmpdir (void);
 /* Removes a folder and everything below it (symlinks are not followed). */
@@ -23,6 +27,8 @@ const char *tu_find_problem (GPtrArray *problems, ...) G_GNUC_NULL_TERMINATED;
 #define tu_assert_problem(problems, ...) \
   tu_assert_problem_at (__FILE__, __LINE__, problems, __VA_ARGS__, NULL)
 const char *tu_assert_problem_at (const char *file, int line, GPtrArray *problems, ...) G_GNUC_NULL_TERMINATED;
+/* How many problems contain `needle`. */
+guint tu_count_problems (GPtrArray *problems, const char *needle);
 /* Fails unless no problem contains `needle`. */
 void tu_assert_no_problem_with (GPtrArray *problems, const char *needle);
 /* Prints every problem to the TAP log (as comments). */
