@@ -1,2 +1,244 @@
+/* limiter.c: the per-instance semaphore (concurrency) and start-rate
+ * bucket (qps) under many threads, and cancellation of a waiter. */
 #include "util.h"
-int main (int argc, char **argv) { g_test_init (&argc, &argv, NULL); return g_test_run (); }
+#include "limiter.h"
+#include <stdlib.h>
+
+#define THREADS 32
+
+/* ------------------------------------------------------------ concurrency */
+
+typedef struct {
+  VhLimiter *limiter;
+  gint       in_flight;      /* counted by the callers themselves */
+  gint       max_seen;
+  guint      rounds;
+} Hammer;
+
+static void
+note_max (gint *max, gint value)
+{
+  for (gint old = g_atomic_int_get (max); value > old; old = g_atomic_int_get (max))
+    if (g_atomic_int_compare_and_exchange (max, old, value))
+      break;
+}
+
+static gpointer
+hammer_thread (gpointer data)
+{
+  Hammer *h = data;
+  GRand *rand = g_rand_new ();
+  for (guint i = 0; i < h->rounds; i++)
+    {
+      GError *error = NULL;
+      gboolean ok = vh_limiter_acquire (h->limiter, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      /* Inside the critical section: count ourselves. */
+      note_max (&h->max_seen, g_atomic_int_add (&h->in_flight, 1) + 1);
+      g_usleep (g_rand_int_range (rand, 100, 1500));
+      g_atomic_int_add (&h->in_flight, -1);
+      vh_limiter_release (h->limiter);
+    }
+  g_rand_free (rand);
+  return NULL;
+}
+
+static void
+test_concurrency (void)
+{
+  Hammer h = { vh_limiter_new (3, 0), 0, 0, 25 };
+  GThread *threads[THREADS];
+  for (guint i = 0; i < THREADS; i++)
+    threads[i] = g_thread_new ("hammer", hammer_thread, &h);
+  for (guint i = 0; i < THREADS; i++)
+    g_thread_join (threads[i]);
+  g_assert_cmpint (h.max_seen, <=, 3);
+  g_assert_cmpint (h.max_seen, ==, 3);       /* and the limit is actually used */
+  g_assert_cmpint (h.in_flight, ==, 0);
+  g_assert_cmpuint (vh_limiter_max_in_flight (h.limiter), ==, 3);
+  g_assert_cmpuint (vh_limiter_started (h.limiter), ==, THREADS * 25);
+  vh_limiter_free (h.limiter);
+}
+
+static void
+test_unbounded (void)
+{
+  /* concurrency 0 = no bound: all threads get in at once. */
+  Hammer h = { vh_limiter_new (0, 0), 0, 0, 3 };
+  GThread *threads[8];
+  for (guint i = 0; i < 8; i++)
+    threads[i] = g_thread_new ("hammer", hammer_thread, &h);
+  for (guint i = 0; i < 8; i++)
+    g_thread_join (threads[i]);
+  g_assert_cmpuint (vh_limiter_started (h.limiter), ==, 24);
+  g_assert_cmpint (h.max_seen, >, 3);
+  vh_limiter_free (h.limiter);
+}
+
+/* ------------------------------------------------------------ qps */
+
+#define QPS_STARTS 60
+
+typedef struct {
+  VhLimiter *limiter;
+  gint       tickets;                  /* acquisitions left to hand out */
+  gint       n;
+  gint64     starts[QPS_STARTS];       /* monotonic µs at which acquire returned */
+} Rate;
+
+static gpointer
+rate_thread (gpointer data)
+{
+  Rate *r = data;
+  while (g_atomic_int_add (&r->tickets, -1) > 0)
+    {
+      gboolean ok = vh_limiter_acquire (r->limiter, NULL, NULL);
+      gint64 now = g_get_monotonic_time ();
+      g_assert_true (ok);
+      r->starts[g_atomic_int_add (&r->n, 1)] = now;
+      vh_limiter_release (r->limiter);
+    }
+  return NULL;
+}
+
+static gint
+cmp_i64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+static void
+test_qps (void)
+{
+  Rate *r = g_new0 (Rate, 1);
+  r->limiter = vh_limiter_new (0, 20);
+  r->tickets = QPS_STARTS;
+  gint64 t0 = g_get_monotonic_time ();
+  GThread *threads[THREADS];
+  for (guint i = 0; i < THREADS; i++)
+    threads[i] = g_thread_new ("rate", rate_thread, r);
+  for (guint i = 0; i < THREADS; i++)
+    g_thread_join (threads[i]);
+  gint64 elapsed = g_get_monotonic_time () - t0;
+
+  g_assert_cmpint (r->n, ==, QPS_STARTS);
+  g_assert_cmpuint (vh_limiter_started (r->limiter), ==, QPS_STARTS);
+  /* 60 starts, one every 50 ms, the first at once: 59 intervals = 2.95 s. */
+  g_assert_cmpint (elapsed, >=, 2800000);
+  qsort (r->starts, QPS_STARTS, sizeof (gint64), cmp_i64);
+  /* No 1-second window holds more than 21 starts: any 22 consecutive
+   * starts span more than a second. */
+  for (guint i = 0; i + 21 < QPS_STARTS; i++)
+    {
+      gint64 span = r->starts[i + 21] - r->starts[i];
+      if (span <= 1000000)
+        g_test_fail_printf ("starts %u..%u within %" G_GINT64_FORMAT " µs", i, i + 21, span);
+    }
+  vh_limiter_free (r->limiter);
+  g_free (r);
+}
+
+/* ------------------------------------------------------------ cancellation */
+
+typedef struct {
+  VhLimiter    *limiter;
+  GCancellable *cancel;
+  gboolean      ok;
+  GError       *error;
+  gint64        returned_at;
+} Waiter;
+
+static gpointer
+waiter_thread (gpointer data)
+{
+  Waiter *w = data;
+  w->ok = vh_limiter_acquire (w->limiter, w->cancel, &w->error);
+  w->returned_at = g_get_monotonic_time ();
+  return NULL;
+}
+
+/* Starts a waiter, cancels it after 150 ms and checks it gave up promptly. */
+static void
+cancel_waiter (VhLimiter *limiter)
+{
+  Waiter w = { limiter, g_cancellable_new (), TRUE, NULL, 0 };
+  GThread *thread = g_thread_new ("waiter", waiter_thread, &w);
+  g_usleep (150000);
+  g_assert_cmpint (w.returned_at, ==, 0);     /* still waiting */
+  gint64 cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (w.cancel);
+  g_thread_join (thread);
+  g_assert_false (w.ok);
+  g_assert_error (w.error, VH_ERROR, VH_ERROR_CANCELLED);
+  g_assert_cmpint (w.returned_at - cancelled_at, <, 500000);
+  g_clear_error (&w.error);
+  g_object_unref (w.cancel);
+}
+
+static void
+test_cancel_waiting_for_slot (void)
+{
+  VhLimiter *l = vh_limiter_new (1, 0);
+  g_assert_true (vh_limiter_acquire (l, NULL, NULL));   /* the only slot is taken */
+  cancel_waiter (l);
+  vh_limiter_release (l);
+  /* The cancelled waiter holds nothing: the slot is free again. */
+  g_assert_true (vh_limiter_acquire (l, NULL, NULL));
+  vh_limiter_release (l);
+  g_assert_cmpuint (vh_limiter_started (l), ==, 2);
+  vh_limiter_free (l);
+}
+
+typedef struct {
+  GCancellable *cancel;
+  gint          done;
+} Guard;
+
+/* Cancels after 5 s unless told the test is done. */
+static gpointer
+guard_thread (gpointer data)
+{
+  Guard *g = data;
+  for (int i = 0; i < 100 && !g_atomic_int_get (&g->done); i++)
+    g_usleep (50000);
+  if (!g_atomic_int_get (&g->done))
+    g_cancellable_cancel (g->cancel);
+  return NULL;
+}
+
+static void
+test_cancel_waiting_for_token (void)
+{
+  VhLimiter *l = vh_limiter_new (1, 2);   /* one start every 500 ms */
+  g_assert_true (vh_limiter_acquire (l, NULL, NULL));
+  vh_limiter_release (l);
+  cancel_waiter (l);                       /* it had the slot, waiting for its start time */
+  /* It gave its slot back: the next caller gets in (or the guard cancels it). */
+  Guard guard = { g_cancellable_new (), 0 };
+  GThread *timer = g_thread_new ("guard", guard_thread, &guard);
+  GError *error = NULL;
+  gboolean ok = vh_limiter_acquire (l, guard.cancel, &error);
+  g_atomic_int_set (&guard.done, 1);
+  g_thread_join (timer);
+  g_assert_no_error (error);
+  g_clear_error (&error);
+  g_assert_true (ok);
+  if (ok)
+    vh_limiter_release (l);
+  g_object_unref (guard.cancel);
+  vh_limiter_free (l);
+}
+
+int
+main (int argc, char **argv)
+{
+  tu_init (&argc, &argv);
+  g_test_add_func ("/limiter/concurrency", test_concurrency);
+  g_test_add_func ("/limiter/unbounded", test_unbounded);
+  g_test_add_func ("/limiter/qps", test_qps);
+  g_test_add_func ("/limiter/cancel-waiting-for-slot", test_cancel_waiting_for_slot);
+  g_test_add_func ("/limiter/cancel-waiting-for-token", test_cancel_waiting_for_token);
+  return g_test_run ();
+}
