@@ -91,6 +91,13 @@ open_module (VhRegistry *reg, const char *path)
   g_ptr_array_add (reg->entries, e);
 }
 
+/* g_ptr_array_sort() passes pointers to the elements, not the elements. */
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
 static void
 scan_dir (VhRegistry *reg, const char *dir)
 {
@@ -101,7 +108,7 @@ scan_dir (VhRegistry *reg, const char *dir)
   for (const char *n; (n = g_dir_read_name (d));)
     if (g_str_has_suffix (n, ".so"))
       g_ptr_array_add (names, g_strdup (n));
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);  /* stable order across runs */
+  g_ptr_array_sort (names, compare_names);  /* stable order across runs */
   for (guint i = 0; i < names->len; i++)
     g_ptr_array_add (reg->files, g_build_filename (dir, names->pdata[i], NULL));
 }
