@@ -165,6 +165,7 @@ vh_cli_run (int argc, char **argv)
   if (code != 1)
     {
       vh_run_print_summary (&result, stdout);
+      vh_run_print_instances (host, stdout);
       printf (_("Output: %s\n"), out_dir);
     }
   vh_run_result_clear (&result);

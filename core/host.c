@@ -126,6 +126,7 @@ vh_instance_run (VhInstance *in, const VhTask *task, const VhImage *input, VhIma
     g_cancellable_disconnect (cancel, handler);
   gboolean timed_out = d ? deadline_remove (d) : FALSE;
   vh_limiter_release (in->limiter);
+  vh_limiter_feedback (in->limiter, ok && *output != NULL, vh_error_class (local), vh_error_retry_after_ms (local));
   if (ok && *output == NULL)
     {
       ok = FALSE;

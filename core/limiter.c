@@ -4,10 +4,17 @@ struct _VhLimiter {
   GMutex   lock;
   GCond    cond;
   guint    concurrency, in_flight, max_in_flight;
-  gint64   interval_us;      /* 1 / qps */
+  guint    eff_concurrency;  /* <= concurrency, lowered by QUOTA answers */
+  gint64   interval_us;      /* 1 / qps as configured */
+  gint64   eff_interval_us;  /* >= interval_us, raised by QUOTA answers */
   gint64   next_start_us;    /* monotonic time the next start may happen */
+  gint64   paused_until_us;  /* Retry-After: no start before this */
+  guint    successes;        /* in a row, for the additive increase */
   guint64  started;
 };
+
+#define RECOVER_AFTER 8       /* successes in a row before one step back up */
+#define MAX_SLOWDOWN 16       /* the rate never drops below 1/16 of the configured one */
 
 VhLimiter *
 vh_limiter_new (guint concurrency, gdouble qps)
@@ -15,8 +22,8 @@ vh_limiter_new (guint concurrency, gdouble qps)
   VhLimiter *l = g_new0 (VhLimiter, 1);
   g_mutex_init (&l->lock);
   g_cond_init (&l->cond);
-  l->concurrency = concurrency;
-  l->interval_us = qps > 0 ? (gint64) (1e6 / qps) : 0;
+  l->concurrency = l->eff_concurrency = concurrency;
+  l->interval_us = l->eff_interval_us = qps > 0 ? (gint64) (1e6 / qps) : 0;
   return l;
 }
 
@@ -47,7 +54,7 @@ vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
   g_mutex_lock (&l->lock);
   /* The slot first, then the start token: a token taken while waiting for a
    * slot would let a burst through when slots free up together. */
-  while (l->concurrency > 0 && l->in_flight >= l->concurrency)
+  while (l->eff_concurrency > 0 && l->in_flight >= l->eff_concurrency)
     {
       if (cancelled (cancel, error))
         {
@@ -59,11 +66,11 @@ vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
     }
   l->in_flight++;
   l->max_in_flight = MAX (l->max_in_flight, l->in_flight);
-  gint64 start = g_get_monotonic_time ();
-  if (l->interval_us > 0)
+  gint64 start = MAX (g_get_monotonic_time (), l->paused_until_us);
+  if (l->eff_interval_us > 0)
     {
       start = MAX (start, l->next_start_us);
-      l->next_start_us = start + l->interval_us;
+      l->next_start_us = start + l->eff_interval_us;
     }
   g_mutex_unlock (&l->lock);
   /* Sleep until our reserved start time outside the lock. */
@@ -88,6 +95,50 @@ vh_limiter_release (VhLimiter *l)
   g_mutex_lock (&l->lock);
   l->in_flight--;
   g_cond_signal (&l->cond);
+  g_mutex_unlock (&l->lock);
+}
+
+void
+vh_limiter_feedback (VhLimiter *l, gboolean success, VhErrorClass klass, gint64 retry_after_ms)
+{
+  g_mutex_lock (&l->lock);
+  if (success)
+    {
+      if (++l->successes >= RECOVER_AFTER)
+        {
+          l->successes = 0;
+          if (l->eff_concurrency < l->concurrency)
+            l->eff_concurrency++;
+          if (l->eff_interval_us > l->interval_us)
+            {
+              /* additive increase of the rate: +10% of the configured qps */
+              gdouble rate = 1e6 / l->eff_interval_us + 0.1 * 1e6 / l->interval_us;
+              l->eff_interval_us = MAX (l->interval_us, (gint64) (1e6 / rate));
+            }
+          g_cond_broadcast (&l->cond);
+        }
+    }
+  else if (klass == VH_ERROR_QUOTA)
+    {
+      l->successes = 0;
+      if (l->concurrency > 0 && l->eff_concurrency > 1)
+        l->eff_concurrency--;
+      if (l->interval_us > 0)
+        l->eff_interval_us = MIN (l->eff_interval_us * 2, l->interval_us * MAX_SLOWDOWN);
+      gint64 pause_ms = retry_after_ms > 0 ? retry_after_ms : MAX (250, l->eff_interval_us / 1000);
+      l->paused_until_us = MAX (l->paused_until_us, g_get_monotonic_time () + pause_ms * 1000);
+    }
+  g_mutex_unlock (&l->lock);
+}
+
+void
+vh_limiter_effective (VhLimiter *l, guint *concurrency, gdouble *qps)
+{
+  g_mutex_lock (&l->lock);
+  if (concurrency)
+    *concurrency = l->eff_concurrency;
+  if (qps)
+    *qps = l->eff_interval_us > 0 ? 1e6 / l->eff_interval_us : 0;
   g_mutex_unlock (&l->lock);
 }
 

@@ -16,6 +16,15 @@ void       vh_limiter_free (VhLimiter *limiter);
  * CANCELLED error when `cancel` fires first. */
 gboolean   vh_limiter_acquire (VhLimiter *limiter, GCancellable *cancel, GError **error);
 void       vh_limiter_release (VhLimiter *limiter);
+/* Adaptive limits (AIMD): a QUOTA answer halves the start rate (when a qps
+ * is set), takes one slot off the concurrency (when one is set, down to 1)
+ * and pauses new starts for Retry-After (or one start interval, at least
+ * 250 ms); every `recover_after` successes in a row give back 10% of the
+ * configured rate and one slot, never beyond what the INI configured. */
+void       vh_limiter_feedback (VhLimiter *limiter, gboolean success, VhErrorClass klass, gint64 retry_after_ms);
+/* Current effective limits, for the summary and tests. */
+void       vh_limiter_effective (VhLimiter *limiter, guint *concurrency, gdouble *qps);
+
 /* Observed maximum of calls in flight, and calls started (for tests/stats). */
 guint      vh_limiter_max_in_flight (VhLimiter *limiter);
 guint64    vh_limiter_started (VhLimiter *limiter);

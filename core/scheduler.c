@@ -117,6 +117,12 @@ row_worker (gpointer data, gpointer user_data)
           json_add_str (line, "error", msg);
         }
       g_mutex_lock (&state.lock);
+      if (!error && json_object_object_get_ex (state.notes, "last_resort", NULL))
+        {
+          g_mutex_lock (&run->lock);
+          ts->last_resort++;
+          g_mutex_unlock (&run->lock);
+        }
       if (json_object_object_length (state.notes) > 0)
         json_object_object_add (line, "notes", json_object_get (state.notes));
       g_mutex_unlock (&state.lock);
@@ -352,20 +358,45 @@ void
 vh_run_print_summary (const VhRunResult *r, FILE *out)
 {
   static const char *const names[] = { "t2i", "tie", "vttie", "deepfake" };
-  fprintf (out, "%-9s %6s %6s %8s %6s %7s %9s\n", _("type"), _("rows"), _("done"), _("resumed"), _("failed"),
-           _("skipped"), _("avg s"));
+  fprintf (out, "%-9s %6s %6s %8s %6s %7s %9s %12s\n", _("type"), _("rows"), _("done"), _("resumed"), _("failed"),
+           _("skipped"), _("avg s"), _("last resort"));
   for (guint t = 0; t < 4; t++)
     {
       const VhTypeStats *s = &r->per_type[t];
       if (s->rows == 0)
         continue;
       gdouble avg = s->done ? (gdouble) s->ms_sum / s->done / 1000.0 : 0;
-      fprintf (out, "%-9s %6u %6u %8u %6u %7u %9.2f\n", names[t], s->rows, s->done, s->already_done,
-               s->failed + s->skipped_failed, s->rows - s->selected + s->cancelled, avg);
+      fprintf (out, "%-9s %6u %6u %8u %6u %7u %9.2f %12u\n", names[t], s->rows, s->done, s->already_done,
+               s->failed + s->skipped_failed, s->rows - s->selected + s->cancelled, avg, s->last_resort);
     }
   if (r->zip_written)
     fprintf (out, "%s\n", _("result.zip written (check it with `vhost validate`)."));
   else if (r->zip_problem)
     fprintf (out, _("result.zip not written: %s\n"), r->zip_problem);
   fflush (out);
+}
+
+void
+vh_run_print_instances (VhHost *host, FILE *out)
+{
+  gboolean any = FALSE;
+  for (guint i = 0; i < host->instances->len; i++)
+    any |= g_atomic_int_get (&((VhInstance *) host->instances->pdata[i])->calls) > 0;
+  if (!any)
+    return;
+  fprintf (out, "%-20s %7s %8s %6s %8s %s\n", _("instance"), _("calls"), _("failures"), _("429s"), _("timeouts"),
+           _("limits at the end (concurrency, qps)"));
+  for (guint i = 0; i < host->instances->len; i++)
+    {
+      VhInstance *in = host->instances->pdata[i];
+      guint conc = 0;
+      gdouble qps = 0;
+      vh_limiter_effective (in->limiter, &conc, &qps);
+      g_autofree gchar *c = conc ? g_strdup_printf ("%u", conc) : g_strdup ("-");
+      g_autofree gchar *q = qps > 0 ? g_strdup_printf ("%.2f", qps) : g_strdup ("-");
+      g_autofree gchar *lim = g_strdup_printf ("%s, %s", c, q);
+      fprintf (out, "%-20s %7d %8d %6d %8d %s\n", in->name, g_atomic_int_get (&in->calls),
+               g_atomic_int_get (&in->failures), g_atomic_int_get (&in->quota_errors),
+               g_atomic_int_get (&in->timeouts), lim);
+    }
 }

@@ -20,6 +20,7 @@ typedef struct {
 
 typedef struct {
   guint rows, selected, already_done, done, failed, skipped_failed, cancelled;
+  guint last_resort;     /* done, but with a wrapper's last-resort image */
   gint64 ms_sum;
 } VhTypeStats;
 
@@ -36,6 +37,8 @@ int vh_run_pipeline (VhHost *host, VhTaskTable *table, const char *output_dir,
                      const VhSelection *selection, VhRunResult *result);
 void vh_run_result_clear (VhRunResult *result);
 void vh_run_print_summary (const VhRunResult *result, FILE *out);
+/* Calls, failures, 429s and timeouts per instance, with effective limits. */
+void vh_run_print_instances (VhHost *host, FILE *out);
 /* For tests: ask a running vh_run_pipeline() to stop as on SIGINT. */
 void vh_run_request_stop (void);
 

@@ -14,8 +14,7 @@ void     vh_http_global_init (void);
 void     vh_log_set_verbosity (VhLogLevel max_level);
 void     vh_log_set_sink (void (*sink) (const char *line, gpointer data), gpointer data);
 
-/* duration.c: "500ms", "2s", "1.5m", "1h", a bare number is seconds. */
-gboolean vh_parse_duration_ms (const char *text, gint64 *out_ms, GError **error);
+/* duration.c (vh_parse_duration_ms is public, in plugin.h) */
 /* "1-50,77" -> sorted ranges; rows are 1-based data-row positions. */
 gboolean vh_parse_ranges (const char *text, GArray **out_pairs, GError **error);
 gboolean vh_ranges_contain (const GArray *pairs, guint64 value);

@@ -189,6 +189,9 @@ void         vh_log               (VhLogLevel level, const char *domain, const c
 void         vh_redact_register   (const char *secret);    /* never printed from now on */
 gchar       *vh_redact            (const char *text);      /* copy with secrets replaced by "***" */
 
+/* "500ms", "2s", "1.5m", "1h"; a bare number is seconds. */
+gboolean     vh_parse_duration_ms (const char *text, gint64 *out_ms, GError **error);
+
 /* Sleep that returns early (FALSE, CANCELLED error) when `cancel` fires. */
 gboolean     vh_sleep_ms          (gint64 ms, GCancellable *cancel, GError **error);
 
