@@ -122,7 +122,12 @@ index_lines (const char *text)
           char *end = strrchr (s, ']');
           g_free (group);
           group = g_strndup (s + 1, end ? (gsize) (end - s - 1) : strlen (s + 1));
-          g_hash_table_insert (lines, g_strdup (group), GUINT_TO_POINTER (i + 1));
+          /* GKeyFile silently merges a repeated section; remember the
+           * repeat ("\rNAME" -> its line) so it can be reported. */
+          if (g_hash_table_contains (lines, group))
+            g_hash_table_insert (lines, g_strdup_printf ("\r%s", group), GUINT_TO_POINTER (i + 1));
+          else
+            g_hash_table_insert (lines, g_strdup (group), GUINT_TO_POINTER (i + 1));
           continue;
         }
       char *eq = strchr (s, '=');
@@ -817,6 +822,14 @@ vh_pipeline_config_load (const char *path, VhRegistry *reg, GPtrArray *problems)
   cfg->instances = g_ptr_array_new ();
 
   g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+  for (gchar **g = groups; *g; g++)
+    {
+      g_autofree gchar *again = g_strdup_printf ("\r%s", *g);
+      guint line = GPOINTER_TO_UINT (g_hash_table_lookup (ctx.lines, again));
+      if (line)
+        g_ptr_array_add (problems, g_strdup_printf (_("%s:%u: [%s] is declared again (first on line %u); merge the two sections"),
+                                                    path, line, *g, line_of (&ctx, *g, NULL)));
+    }
   static const char *const section_kinds[] = { "vhost", "instance NAME", "route TYPE", NULL };
   for (gchar **g = groups; *g; g++)
     if (strcmp (*g, "vhost") != 0 && !g_str_has_prefix (*g, "instance ") && !g_str_has_prefix (*g, "route "))
