@@ -827,7 +827,7 @@ vh_pipeline_config_load (const char *path, VhRegistry *reg, GPtrArray *problems)
       g_autofree gchar *again = g_strdup_printf ("\r%s", *g);
       guint line = GPOINTER_TO_UINT (g_hash_table_lookup (ctx.lines, again));
       if (line)
-        g_ptr_array_add (problems, g_strdup_printf (_("%s:%u: [%s] is declared again (first on line %u); merge the two sections"),
+        g_ptr_array_add (problems, g_strdup_printf (_("%s:%u: [%s] is declared twice (first on line %u); merge the two sections"),
                                                     path, line, *g, line_of (&ctx, *g, NULL)));
     }
   static const char *const section_kinds[] = { "vhost", "instance NAME", "route TYPE", NULL };
