@@ -25,7 +25,7 @@ namespace {
 constexpr double kHogWindow = 80.0;
 /* First HOG pass on at most this many pixels per side: the cost grows with
  * the area, and faces on large photos are large. */
-constexpr double kHogMaxSide = 800.0;
+constexpr double kHogMaxSide = 512.0;
 /* Upsampling stops before a side exceeds this (memory and time bound). */
 constexpr double kHogMaxUpSide = 2400.0;
 constexpr double kHaarMaxSide = 800.0;

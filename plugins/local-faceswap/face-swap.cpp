@@ -64,10 +64,29 @@ swap_faces (const FaceDetector &detector,
   const cv::Matx23d m = fit_similarity (idf.points, sf.points, stable_points ());
   const Points placed = transform_points (m, with_forehead (idf.points, params.forehead));
   const Points scene_pts = with_forehead (sf.points, params.forehead);
+  const double fw = face_width (placed);
+  const double feather_px = std::max (2.0, params.feather >= 1.0 ? params.feather
+                                                                 : params.feather * fw);
+
+  /* The paste, its mask and the blend only concern the face's box (plus
+   * room for the fade): on a large photo that is a small part of it. */
+  cv::Rect work = cv::boundingRect (placed);
+  const int margin = int (fw * 0.1 + feather_px) + 8;
+  work.x -= margin; work.y -= margin; work.width += 2 * margin; work.height += 2 * margin;
+  work &= cv::Rect (0, 0, scene.cols, scene.rows);
+  if (work.width < 8 || work.height < 8)
+    throw Error (ErrorKind::Rejected, "the face of " + identity_name +
+                 " does not land inside " + scene_name);
+  cv::Matx23d mw = m;
+  mw (0, 2) -= work.x;
+  mw (1, 2) -= work.y;
+  Points placed_w;
+  for (const cv::Point2f &p : placed)
+    placed_w.push_back (p - cv::Point2f (float (work.x), float (work.y)));
 
   cv::Mat face, valid;
-  cv::warpAffine (identity, face, m, scene.size (), cv::INTER_LINEAR, cv::BORDER_REFLECT);
-  cv::warpAffine (cv::Mat (identity.size (), CV_8UC1, cv::Scalar (255)), valid, m, scene.size (),
+  cv::warpAffine (identity, face, mw, work.size (), cv::INTER_LINEAR, cv::BORDER_REFLECT);
+  cv::warpAffine (cv::Mat (identity.size (), CV_8UC1, cv::Scalar (255)), valid, mw, work.size (),
                   cv::INTER_NEAREST, cv::BORDER_CONSTANT, cv::Scalar (0));
   cv::erode (valid, valid, cv::Mat (), cv::Point (-1, -1), 2);
 
@@ -87,41 +106,37 @@ swap_faces (const FaceDetector &detector,
   }
   check (cancelled);
 
-  cv::Mat mask = hull_mask (scene.size (), outline (placed));
+  cv::Mat mask = hull_mask (work.size (), outline (placed_w));
   mask &= valid;
   if (cv::countNonZero (mask) < 64)
     throw Error (ErrorKind::Rejected, "the face of " + identity_name +
                  " does not land inside " + scene_name);
 
-  const double fw = face_width (placed);
-  const double feather_px = std::max (2.0, params.feather >= 1.0 ? params.feather
-                                                                 : params.feather * fw);
+  const cv::Mat canvas_w = canvas (work);
   const int band = std::max (2, int (fw * 0.03));
-  cv::Rect roi = cv::boundingRect (mask);
-  roi.x -= 4; roi.y -= 4; roi.width += 8; roi.height += 8;
-  roi &= cv::Rect (0, 0, scene.cols, scene.rows);
-
   if (report) {
-    report->border_de_raw = border_delta_e (face, canvas, mask, band);
+    report->border_de_raw = border_delta_e (face, canvas_w, mask, band);
     report->border_de_transfer = report->border_de_raw;
   }
   if (params.color_transfer) {
-    const Points placed68 (placed.begin (), placed.begin () + kLandmarks);
-    const cv::Mat face_skin = skin_mask (scene.size (), placed68) & valid;
+    const Points placed68 (placed_w.begin (), placed_w.begin () + kLandmarks);
+    const cv::Mat face_skin = skin_mask (work.size (), placed68) & valid;
     const cv::Mat scene_skin = skin_mask (scene.size (), sf.points);
-    color_transfer (face, face_skin, scene, scene_skin, roi);
+    color_transfer (face, face_skin, scene, scene_skin, cv::Rect (0, 0, work.width, work.height));
     if (report)
-      report->border_de_transfer = border_delta_e (face, canvas, mask, band);
+      report->border_de_transfer = border_delta_e (face, canvas_w, mask, band);
   }
   check (cancelled);
 
-  cv::Mat out = blend (canvas, face, mask, params.blend, feather_px);
+  cv::Mat out = canvas;
+  blend (canvas_w, face, mask, params.blend, feather_px).copyTo (out (work));
 
   if (report) {
     report->scene_face = sf;
     report->identity_face = idf;
     report->placed = placed;
-    report->mask = mask;
+    report->mask = cv::Mat::zeros (scene.size (), CV_8UC1);
+    mask.copyTo (report->mask (work));
     report->reshaped = reshaped;
     report->feather_px = feather_px;
   }
