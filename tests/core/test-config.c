@@ -473,7 +473,17 @@ test_duplicate_instance (void)
                                  "plugin = testgen\n"      /* 4 */
                                  "[instance gen]\n"        /* 5 */
                                  "plugin = testgen-t2i\n"); /* 6 */
-  assert_at (l, 5, "gen", "declared twice");
+  assert_at (l, 5, "[instance gen] is declared twice (first on line 3)");
+  g_assert_cmpuint (tu_count_problems (l->problems, "declared twice"), ==, 1);
+
+  g_autoptr (Load) routes = load_bad (HEAD
+                                      "[instance gen]\n"   /* 3 */
+                                      "plugin = testgen\n" /* 4 */
+                                      "[route t2i]\n"      /* 5 */
+                                      "chain = gen\n"      /* 6 */
+                                      "[route t2i]\n"      /* 7 */
+                                      "chain = gen\n");    /* 8 */
+  assert_at (routes, 7, "[route t2i] is declared twice (first on line 5)");
 }
 
 static void
