@@ -138,8 +138,10 @@ vh_cli_plugins (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("— list installed plugins"));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
-  g_option_context_set_summary (ctx, _("Plugins are searched in the INI's plugin_dir, then VHOST_PLUGIN_PATH, then the\n"
-                                       "installed folder (" VH_PLUGINS_DIR "). Modules that are refused are named with the reason."));
+  g_autofree gchar *summary = g_strdup_printf (_("Plugins are searched in the INI's plugin_dir, then VHOST_PLUGIN_PATH, then the\n"
+                                                 "installed folder (%s). Modules that are refused are named with the reason."),
+                                               VH_PLUGINS_DIR);
+  g_option_context_set_summary (ctx, summary);
   GError *error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {

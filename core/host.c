@@ -1,3 +1,4 @@
+#include <inttypes.h>
 #include "host.h"
 #include <string.h>
 #include <glib/gstdio.h>
@@ -143,7 +144,7 @@ vh_instance_run (VhInstance *in, const VhTask *task, const VhImage *input, VhIma
         {
           g_atomic_int_inc (&in->timeouts);
           g_clear_error (&local);
-          vh_set_error (&local, VH_ERROR_TRANSIENT, -1, _("instance %s timed out after %" G_GINT64_FORMAT " ms"),
+          vh_set_error (&local, VH_ERROR_TRANSIENT, -1, _("instance %s timed out after %" PRId64 " ms"),
                         in->name, in->timeout_ms);
         }
       else if (k == VH_ERROR_QUOTA)
@@ -221,7 +222,7 @@ vh_host_new (VhPipelineConfig *config, VhRegistry *registry, GError **error)
         {
           if (local == NULL)
             vh_set_error (&local, VH_ERROR_INTERNAL, -1, "%s", _("create() failed without saying why"));
-          g_set_error (error, local->domain, local->code, _("%s:%u: instance “%s” (plugin %s) can not start: %s"),
+          g_set_error (error, local->domain, local->code, _("%s:%u: instance “%s” (plugin %s) cannot start: %s"),
                        config->path, in->spec->line, in->name, in->plugin->name, local->message);
           g_error_free (local);
           vh_host_free (host);

@@ -501,7 +501,7 @@ vh_image_fit (const VhImage *image, const VhImageLimits *limits, GError **error)
       else
         scale *= MIN (0.9, sqrt (ratio) * 0.95);
     }
-  vh_set_error (error, VH_ERROR_INVALID_INPUT, -1, _("image can not be made to fit %zu bytes"),
+  vh_set_error (error, VH_ERROR_INVALID_INPUT, -1, _("image cannot be made to fit %zu bytes"),
                 limits->max_bytes);
   return NULL;
 }

@@ -19,6 +19,7 @@ entry_free (gpointer p)
   g_free (e->klass);
   g_free (e->error);
   g_free (e->instance);
+  json_object_put (e->line);
   g_free (e);
 }
 
@@ -54,8 +55,8 @@ absorb_line (VhJournal *j, const char *line, gsize len)
   json_object *ms = NULL;
   if (json_object_object_get_ex (o, "ms", &ms))
     e->ms = json_object_get_int64 (ms);
+  e->line = o;   /* keeps the reference */
   g_hash_table_replace (j->latest, e->index, e);
-  json_object_put (o);
   return TRUE;
 }
 

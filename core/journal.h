@@ -17,6 +17,7 @@ typedef struct {
   gchar   *error;
   gchar   *instance;
   gint64   ms;
+  json_object *line;      /* the whole line, for the report */
 } VhJournalEntry;
 
 /* Opens (creating) the journal and loads the latest entry of every index.

@@ -58,6 +58,13 @@ main (int argc, char **argv)
           printf ("vhost %s (plugin ABI %d)\n", PACKAGE_VERSION, VH_PLUGIN_ABI);
           return 0;
         }
+      /* GOption prints g_get_prgname() in its usage line: say "vhost run". */
+      if (strcmp (cmd, "run") == 0 || strcmp (cmd, "check-config") == 0 || strcmp (cmd, "validate") == 0
+          || strcmp (cmd, "plugins") == 0)
+        {
+          g_autofree gchar *prg = g_strdup_printf ("vhost %s", cmd);
+          g_set_prgname (prg);
+        }
       if (strcmp (cmd, "run") == 0)
         return vh_cli_run (argc - 1, argv + 1);
       if (strcmp (cmd, "check-config") == 0)

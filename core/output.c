@@ -1,3 +1,4 @@
+#include <inttypes.h>
 #include "output.h"
 #include <archive.h>
 #include <archive_entry.h>
@@ -146,7 +147,7 @@ vh_output_write_zip (const char *output_dir, VhTaskTable *table, guint64 max_byt
   if (estimate > max_bytes)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                   _("result.zip would be about %" G_GUINT64_FORMAT " MB, over the cap of %" G_GUINT64_FORMAT
+                   _("result.zip would be about %" PRIu64 " MB, over the cap of %" PRIu64
                      " MB (zip_max); lower jpeg_quality"), estimate / 1000000, max_bytes / 1000000);
       return FALSE;
     }
@@ -185,7 +186,7 @@ vh_output_write_zip (const char *output_dir, VhTaskTable *table, guint64 max_byt
   GStatBuf st;
   if (ok && g_stat (tmp, &st) == 0 && (guint64) st.st_size > max_bytes)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, _("result.zip is over the cap of %" G_GUINT64_FORMAT " bytes"), max_bytes);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, _("result.zip is over the cap of %" PRIu64 " bytes"), max_bytes);
       ok = FALSE;
     }
   if (ok)

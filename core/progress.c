@@ -32,6 +32,6 @@ vh_progress_print (const VhProgress *p, gboolean tty, gboolean final)
   if (tty)
     fprintf (stderr, "\r\033[K%s%s", line, final ? "\n" : "");
   else
-    fprintf (stderr, "progress: %s\n", line);
+    fprintf (stderr, _("progress: %s\n"), line);
   fflush (stderr);
 }

@@ -65,7 +65,7 @@ open_module (VhRegistry *reg, const char *path)
     {
       /* g_module_error() carries the dynamic loader's reason, the same
        * missing library or undefined symbol `ldd -r` would name. */
-      g_ptr_array_add (reg->refused, g_strdup_printf (_("%s: can not be loaded: %s"), path, g_module_error ()));
+      g_ptr_array_add (reg->refused, g_strdup_printf (_("%s: cannot be loaded: %s"), path, g_module_error ()));
       return;
     }
   GError *error = NULL;

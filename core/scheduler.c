@@ -1,6 +1,7 @@
 #include "scheduler.h"
 #include "output.h"
 #include "progress.h"
+#include "report.h"
 #include <stdio.h>
 #include <unistd.h>
 #include <glib-unix.h>
@@ -229,7 +230,7 @@ vh_run_pipeline (VhHost *host, VhTaskTable *table, const char *output_dir,
   g_autofree gchar *imgs = g_build_filename (output_dir, "imgs", NULL);
   if (g_mkdir_with_parents (imgs, 0755) != 0)
     {
-      vh_log (VH_LOG_ERROR, "vhost", _("can not create %s: %s"), imgs, g_strerror (errno));
+      vh_log (VH_LOG_ERROR, "vhost", _("cannot create %s: %s"), imgs, g_strerror (errno));
       return 1;
     }
   g_autofree gchar *jpath = g_build_filename (output_dir, "journal.jsonl", NULL);
@@ -243,7 +244,9 @@ vh_run_pipeline (VhHost *host, VhTaskTable *table, const char *output_dir,
       return 1;
     }
   if (torn > 0)
-    vh_log (VH_LOG_INFO, "journal", _("%u unusable journal line(s) ignored (a run was killed while writing)"), torn);
+    vh_log (VH_LOG_INFO, "journal",
+            g_dngettext (GETTEXT_PACKAGE, "%u unusable journal line ignored (a run was killed while writing)",
+                         "%u unusable journal lines ignored (a run was killed while writing)", torn), torn);
 
   Run run = { 0 };
   run.host = host;
@@ -331,6 +334,12 @@ vh_run_pipeline (VhHost *host, VhTaskTable *table, const char *output_dir,
   else
     result->zip_problem = g_strdup (result->interrupted ? _("the run was interrupted")
                                                         : _("not every row has an image yet"));
+
+  if (!vh_report_write (host, table, journal, output_dir, &error))
+    {
+      vh_log (VH_LOG_ERROR, "report", "%s", error->message);
+      g_clear_error (&error);
+    }
 
   g_main_loop_unref (run.loop);
   g_main_context_unref (run.context);

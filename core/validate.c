@@ -1,3 +1,4 @@
+#include <inttypes.h>
 #include "validate.h"
 #include "tasks.h"
 #include <archive.h>
@@ -80,7 +81,7 @@ vh_validate_zip (const char *zip_path, const char *tasks_path, guint64 max_bytes
       return 0;
     }
   if ((guint64) st.st_size >= max_bytes)
-    add (problems, _("%s: %" G_GUINT64_FORMAT " bytes, the limit is %" G_GUINT64_FORMAT),
+    add (problems, _("%s: %" PRIu64 " bytes, the limit is %" PRIu64),
          zip_path, (guint64) st.st_size, max_bytes);
 
   g_autoptr (GPtrArray) indexes = NULL;
