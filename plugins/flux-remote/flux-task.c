@@ -5,9 +5,12 @@
 #include "flux-private.h"
 #include "flux-poll.h"
 
-/* Consecutive failed polls tolerated (network, 5xx, garbage): the task
- * keeps running, and a new submission would pay twice. */
+/* Failed polls (network, 5xx, garbage) are tolerated while the task keeps
+ * running on the server, since submitting again would pay twice: the poll
+ * gives up only after this many in a row lasting at least this long, so a
+ * gateway hiccup early in a task (when waits are short) is ridden out. */
 #define MAX_POLL_FAILURES 5
+#define MIN_FAILURE_STREAK_US (10 * G_USEC_PER_SEC)
 /* "Task not found" this soon after submit is replication lag. */
 #define NOT_FOUND_GRACE_US (10 * G_USEC_PER_SEC)
 
@@ -79,6 +82,7 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
   flux_backoff_init (&backoff, f->poll_initial_ms, f->poll_max_ms);
   gint64 retry_after = -1;
   guint failures = 0, polls = 0;
+  gint64 streak_start = 0;
   g_autofree gchar *last_status = g_strdup ("Pending");
   g_autofree gchar *odd_logged = NULL;
   GError *last_error = NULL;
@@ -121,9 +125,12 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
       if (obj == NULL && status == NULL)
         {
           VhErrorClass klass = vh_error_class (local);
+          gboolean retryable = klass == VH_ERROR_TRANSIENT || klass == VH_ERROR_INTERNAL;
+          if (retryable && failures++ == 0)
+            streak_start = g_get_monotonic_time ();
           gboolean keep = klass == VH_ERROR_QUOTA
-                          || ((klass == VH_ERROR_TRANSIENT || klass == VH_ERROR_INTERNAL)
-                              && ++failures < MAX_POLL_FAILURES);
+                          || (retryable && (failures < MAX_POLL_FAILURES
+                                            || g_get_monotonic_time () - streak_start < MIN_FAILURE_STREAK_US));
           if (!keep)
             {
               g_clear_error (&last_error);

@@ -315,6 +315,24 @@ test_not_found_then_ready (void)
   reset ();
 }
 
+/* Gateway errors and garbage while polling: the task lives on. */
+static void
+test_poll_survives_errors (void)
+{
+  reset ();
+  prov_emu_faults (emu, "[{\"type\": \"http_503\", \"endpoint\": \"bfl.get_result\", \"next\": 2},"
+                   " {\"type\": \"malformed_json\", \"endpoint\": \"bfl.get_result\", \"next\": 2}]");
+  GError *error = NULL;
+  ProvInstance *inst = flux_new (&error, "model", "flux-dev");
+  g_assert_no_error (error);
+  VhImage *out = NULL;
+  g_assert_true (prov_run (inst, "t2i", "a fox", NULL, &out, NULL, &error));
+  g_assert_no_error (error);
+  vh_image_free (out);
+  prov_instance_free (inst);
+  reset ();
+}
+
 static void
 test_bad_key (void)
 {
@@ -375,6 +393,7 @@ main (int argc, char **argv)
   g_test_add_func ("/flux/fault/truncated-image", test_truncated);
   g_test_add_func ("/flux/fault/expired-url", test_expired);
   g_test_add_func ("/flux/fault/stuck-deadline", test_stuck_deadline);
+  g_test_add_func ("/flux/fault/poll-survives-errors", test_poll_survives_errors);
   g_test_add_func ("/flux/bad-key", test_bad_key);
   g_test_add_func ("/flux/create-rejects-bad-options", test_create_rejects_bad_options);
 

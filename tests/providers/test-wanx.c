@@ -342,6 +342,23 @@ test_poll_survives_503 (void)
   prov_instance_free (inst);
 }
 
+/* ...and a few garbage answers and a hung poll (the task lives on). */
+static void
+test_poll_survives_garbage (void)
+{
+  reset ();
+  prov_emu_faults (emu, "[{\"type\": \"malformed_json\", \"endpoint\": \"dashscope.tasks\", \"next\": 3},"
+                   " {\"type\": \"hang\", \"endpoint\": \"dashscope.tasks\", \"next\": 1}]");
+  GError *error = NULL;
+  ProvInstance *inst = wanx_new (&error, "model", "wanx2.1-t2i-turbo", "request_timeout", "1s");
+  g_assert_no_error (error);
+  VhImage *out = NULL;
+  g_assert_true (prov_run (inst, "t2i", "a lighthouse", NULL, &out, NULL, &error));
+  g_assert_no_error (error);
+  vh_image_free (out);
+  prov_instance_free (inst);
+}
+
 static void
 test_fault_hang (void)
 {
@@ -568,6 +585,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wanx/fault/500", test_fault_500);
   g_test_add_func ("/wanx/fault/503", test_fault_503);
   g_test_add_func ("/wanx/fault/poll-survives-503", test_poll_survives_503);
+  g_test_add_func ("/wanx/fault/poll-survives-garbage", test_poll_survives_garbage);
   g_test_add_func ("/wanx/fault/hang", test_fault_hang);
   g_test_add_func ("/wanx/fault/malformed-json", test_fault_malformed);
   g_test_add_func ("/wanx/fault/truncated-image", test_fault_truncated_image);
