@@ -26,7 +26,8 @@ const VhOption vh_instance_std_schema[] = {
   { NULL, 0, NULL, NULL, NULL },
 };
 
-static const char *const task_type_names[] = { "t2i", "tie", "vttie", "deepfake" };
+/* NULL-terminated: vh_suggest() walks it to the NULL. */
+static const char *const task_type_names[] = { "t2i", "tie", "vttie", "deepfake", NULL };
 
 guint
 vh_task_type_bit (VhTaskType type)
