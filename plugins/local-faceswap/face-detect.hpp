@@ -28,6 +28,7 @@ struct Face {
 struct DetectParams {
   int upsample = 2;    /* most 2x upsampling passes of the HOG detector */
   int min_face = 32;   /* faces narrower than this many pixels are ignored */
+  bool use_hog = true; /* false: Haar cascades only (lets the tests reach them) */
 };
 
 class FaceDetector {

@@ -215,6 +215,29 @@ test_detect_multi (void)
 }
 
 static void
+test_detect_haar (void)
+{
+  /* The Haar fallback, forced: it must find the same face, and the landmark
+   * refit from its box must land close to the HOG path's landmarks. */
+  for (const char *name : { "astronaut-lfw.jpg", "hopper-lfw.jpg", "multi-face.jpg" }) {
+    const cv::Mat img = load (name);
+    std::optional<Face> hog = detector ().detect (img, DetectParams ());
+    DetectParams p;
+    p.use_hog = false;
+    std::optional<Face> haar = detector ().detect (img, p);
+    g_assert_true (hog.has_value () && haar.has_value ());
+    g_assert_true (haar->detector.compare (0, 4, "haar") == 0);
+    double err = 0;
+    for (size_t i = 0; i < hog->points.size (); i++)
+      err += cv::norm (hog->points[i] - haar->points[i]);
+    err /= double (hog->points.size ()) * face_width (hog->points);
+    g_test_message ("%s: %s box %dx%d, mean landmark offset from HOG's %.3f face widths",
+                    name, haar->detector.c_str (), haar->box.width, haar->box.height, err);
+    g_assert_cmpfloat (err, <, 0.08);
+  }
+}
+
+static void
 test_detect_none (void)
 {
   g_assert_false (detector ().detect (load ("no-face.jpg"), DetectParams ()).has_value ());
@@ -643,6 +666,7 @@ main (int argc, char **argv)
   g_test_add_func ("/faceswap/detect/lfw", test_detect_lfw);
   g_test_add_func ("/faceswap/detect/tiny", test_detect_tiny);
   g_test_add_func ("/faceswap/detect/multi", test_detect_multi);
+  g_test_add_func ("/faceswap/detect/haar", test_detect_haar);
   g_test_add_func ("/faceswap/detect/none", test_detect_none);
   g_test_add_func ("/faceswap/swap/lfw", test_swap_lfw);
   g_test_add_func ("/faceswap/swap/blend-modes", test_swap_blend_modes);
