@@ -350,6 +350,27 @@ test_fit_all_limits (void)
 }
 
 static void
+test_fit_conflicting_limits (void)
+{
+  /* The byte limit can only be met below min_side: an error, never an image
+   * that quietly breaks one of the limits. */
+  g_autoptr (GBytes) bytes = big_png ();
+  g_autoptr (VhImage) img = image_from (bytes);
+  VhImageLimits limits = { .min_side = 1500, .max_bytes = 60 * 1000 };
+  GError *error = NULL;
+  g_autoptr (VhImage) out = vh_image_fit (img, &limits, &error);
+  if (out != NULL)
+    {
+      g_test_message ("fitted to %dx%d, %zu bytes", out->width, out->height, g_bytes_get_size (out->bytes));
+      g_assert_cmpint (MIN (out->width, out->height), >=, limits.min_side);
+      g_assert_cmpuint (g_bytes_get_size (out->bytes), <=, limits.max_bytes);
+    }
+  else
+    g_assert_error (error, VH_ERROR, VH_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+}
+
+static void
 test_fit_already_fits (void)
 {
   g_autoptr (GBytes) jpeg = tu_jpeg_bytes (300, 200);
@@ -435,6 +456,7 @@ main (int argc, char **argv)
   g_test_add_func ("/image/fit/max-pixels", test_fit_max_pixels);
   g_test_add_func ("/image/fit/max-bytes", test_fit_max_bytes);
   g_test_add_func ("/image/fit/all-limits", test_fit_all_limits);
+  g_test_add_func ("/image/fit/conflicting-limits", test_fit_conflicting_limits);
   g_test_add_func ("/image/fit/already-fits", test_fit_already_fits);
   g_test_add_func ("/image/fit/min-side-scales-up", test_fit_min_side_scales_up);
   g_test_add_func ("/image/fit/impossible", test_fit_impossible);
