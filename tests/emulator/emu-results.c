@@ -134,6 +134,20 @@ emu_results_clear (EmuServer *emu)
     }
 }
 
+void
+emu_results_sweep (EmuServer *emu)
+{
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init (&it, emu->results);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    {
+      EmuResult *r = v;
+      if (r->cached && (r->force_expired || g_get_real_time () >= r->expires_us))
+        g_clear_pointer (&r->cached, g_bytes_unref);
+    }
+}
+
 gchar *
 emu_results_add (EmuServer *emu, const char *family, EmuGenSpec *spec, gint index, gint64 expires_us,
                  gboolean force_expired)

@@ -434,6 +434,17 @@ server_callback (SoupServer *server, SoupServerMessage *msg, const char *path, G
   g_bytes_unref (req.body);
 }
 
+/* A demo run can create thousands of tasks: expired ones are forgotten and
+ * expired images dropped, so memory follows the retention settings. */
+static gboolean
+sweep (gpointer data)
+{
+  EmuServer *emu = data;
+  emu_tasks_sweep (emu);
+  emu_results_sweep (emu);
+  return G_SOURCE_CONTINUE;
+}
+
 EmuServer *
 emu_server_new (guint port, json_object *config, const char *keys, GError **error)
 {
@@ -494,6 +505,7 @@ emu_server_new (guint port, json_object *config, const char *keys, GError **erro
   emu->port = uris ? (guint) g_uri_get_port (uris->data) : port;
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   emu->base_url = g_strdup_printf ("http://127.0.0.1:%u", emu->port);
+  emu->sweep_id = g_timeout_add_seconds (10, sweep, emu);
   return emu;
 }
 
@@ -502,6 +514,8 @@ emu_server_free (EmuServer *emu)
 {
   if (!emu)
     return;
+  if (emu->sweep_id)
+    g_source_remove (emu->sweep_id);
   g_ptr_array_set_size (emu->held, 0);
   if (emu->soup)
     {

@@ -110,6 +110,24 @@ emu_tasks_clear (EmuServer *emu)
 }
 
 void
+emu_tasks_sweep (EmuServer *emu)
+{
+  gint64 now = g_get_real_time ();
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init (&it, emu->tasks);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    {
+      EmuTask *t = v;
+      if (t->outcome != EMU_OUTCOME_STUCK && now >= t->expires_us)
+        {
+          g_hash_table_iter_steal (&it);
+          task_free (t);
+        }
+    }
+}
+
+void
 emu_task_apply_fault (EmuTask *t, const EmuFaultHit *hit)
 {
   switch (hit->type)

@@ -167,6 +167,8 @@ gchar   *emu_results_add (EmuServer *emu, const char *family, EmuGenSpec *spec, 
                           gint64 expires_us, gboolean force_expired);
 GBytes  *emu_results_lookup_bytes (EmuServer *emu, const char *url_or_path);
 void     emu_results_clear (EmuServer *emu);
+/* Drops the cached bytes of expired results (the entries stay: they still answer 403). */
+void     emu_results_sweep (EmuServer *emu);
 
 /* ------------------------------------------------------------ oss */
 
@@ -208,6 +210,8 @@ EmuPhase emu_task_phase (const EmuTask *task, gint64 now_us);
 gboolean emu_task_in_flight (const EmuTask *task, gint64 now_us);
 guint    emu_tasks_in_flight (EmuServer *emu, const char *key, const char *model);
 void     emu_tasks_clear (EmuServer *emu);
+/* Forgets tasks past their retention. */
+void     emu_tasks_sweep (EmuServer *emu);
 /* Makes the n result URLs of a finished task (outcome OK / PARTIAL). */
 void     emu_task_make_results (EmuServer *emu, EmuTask *task, const EmuSettings *s,
                                 gboolean force_expired);
@@ -294,6 +298,7 @@ struct _EmuServer {
   GPtrArray    *held;                /* hung or delayed messages / streams to release at exit */
   guint64       id_counter;
   gchar        *oss_secret;          /* signs upload policies */
+  guint         sweep_id;            /* periodic cleanup of expired state */
 };
 
 EmuServer *emu_server_new (guint port, json_object *config, const char *keys, GError **error);
