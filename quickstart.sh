@@ -20,6 +20,7 @@ packages=(
   libjpeg-dev libpng-dev libwebp-dev libsoup-3.0-dev
   libopencv-dev opencv-data libdlib-dev libdlib-data
   valgrind locales ca-certificates
+  chromium fonts-noto-cjk
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -224,12 +224,31 @@ vh_report_write (VhHost *host, VhTaskTable *table, VhJournal *journal, const cha
                               type_names[t], tt->rows, tt->done, tt->failed, tt->pending, tt->last_resort,
                               tt->done ? tt->ms_sum / 1000.0 / tt->done : 0.0, dcell->str);
     }
-  g_string_append (html, "</table>\n");
+  g_string_append (html, "</table>\n<p class=\"filters\">show: "
+                         "<button data-f=\"all\">all</button> <button data-f=\"failed\">failed</button> "
+                         "<button data-f=\"flag\">flagged by a detector</button> "
+                         "<button data-f=\"lr\">last resort</button> <span id=\"shown\"></span></p>\n");
   for (guint t = 0; t < 4; t++)
     if (totals[t].rows)
       g_string_append_printf (html, "<h2 id=\"%s\">%s (%u)</h2>\n<div class=\"grid\">\n%s</div>\n", type_names[t],
                               type_names[t], totals[t].rows, cards[t]->str);
-  g_string_append (html, "</body></html>\n");
+  /* A few lines of inline script (no network): filters, and the card count
+   * in data-cards so a headless browser test can see the page ran. */
+  g_string_append (html,
+                   "<script>\n"
+                   "(function(){\n"
+                   "  var cards=document.querySelectorAll('.card');\n"
+                   "  document.body.setAttribute('data-cards', String(cards.length));\n"
+                   "  function show(f){var n=0;cards.forEach(function(c){\n"
+                   "    var on=f==='all'||(f==='failed'&&c.classList.contains('failed'))||\n"
+                   "      (f==='flag'&&c.querySelector('.badge.flag'))||(f==='lr'&&c.querySelector('.badge.lr'));\n"
+                   "    c.style.display=on?'':'none';if(on)n++;});\n"
+                   "    document.getElementById('shown').textContent=n+' / '+cards.length;}\n"
+                   "  document.querySelectorAll('button[data-f]').forEach(function(b){\n"
+                   "    b.addEventListener('click',function(){show(b.getAttribute('data-f'));});});\n"
+                   "  show('all');\n"
+                   "})();\n"
+                   "</script>\n</body></html>\n");
 
   json_object *instances = json_object_new_array ();
   for (guint i = 0; i < host->instances->len; i++)
