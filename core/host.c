@@ -95,6 +95,12 @@ vh_instance_task_types (const VhInstance *instance)
   return instance->task_types;
 }
 
+gdouble
+vh_instance_load (VhInstance *instance)
+{
+  return vh_limiter_load (instance->limiter);
+}
+
 const char *
 vh_host_tmpdir (VhHost *host)
 {

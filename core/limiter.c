@@ -10,6 +10,7 @@ struct _VhLimiter {
   gint64   next_start_us;    /* monotonic time the next start may happen */
   gint64   paused_until_us;  /* Retry-After: no start before this */
   guint    successes;        /* in a row, for the additive increase */
+  guint    waiting;          /* threads blocked in acquire() */
   guint64  started;
 };
 
@@ -52,12 +53,14 @@ gboolean
 vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
 {
   g_mutex_lock (&l->lock);
+  l->waiting++;
   /* The slot first, then the start token: a token taken while waiting for a
    * slot would let a burst through when slots free up together. */
   while (l->eff_concurrency > 0 && l->in_flight >= l->eff_concurrency)
     {
       if (cancelled (cancel, error))
         {
+          l->waiting--;
           g_mutex_unlock (&l->lock);
           return FALSE;
         }
@@ -78,6 +81,9 @@ vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
     {
       if (cancelled (cancel, error))
         {
+          g_mutex_lock (&l->lock);
+          l->waiting--;
+          g_mutex_unlock (&l->lock);
           vh_limiter_release (l);
           return FALSE;
         }
@@ -85,6 +91,7 @@ vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
     }
   g_mutex_lock (&l->lock);
   l->started++;
+  l->waiting--;
   g_mutex_unlock (&l->lock);
   return TRUE;
 }
@@ -140,6 +147,19 @@ vh_limiter_effective (VhLimiter *l, guint *concurrency, gdouble *qps)
   if (qps)
     *qps = l->eff_interval_us > 0 ? 1e6 / l->eff_interval_us : 0;
   g_mutex_unlock (&l->lock);
+}
+
+gdouble
+vh_limiter_load (VhLimiter *l)
+{
+  g_mutex_lock (&l->lock);
+  gdouble busy = l->in_flight + l->waiting;
+  gint64 now = g_get_monotonic_time ();
+  if (l->eff_interval_us > 0 && l->next_start_us > now)
+    busy += (gdouble) (l->next_start_us - now) / l->eff_interval_us;
+  gdouble load = busy / MAX (l->eff_concurrency, 1u);
+  g_mutex_unlock (&l->lock);
+  return load;
 }
 
 guint

@@ -25,6 +25,9 @@ void       vh_limiter_feedback (VhLimiter *limiter, gboolean success, VhErrorCla
 /* Current effective limits, for the summary and tests. */
 void       vh_limiter_effective (VhLimiter *limiter, guint *concurrency, gdouble *qps);
 
+/* (in flight + waiting + starts already reserved ahead) / effective concurrency. */
+gdouble    vh_limiter_load (VhLimiter *limiter);
+
 /* Observed maximum of calls in flight, and calls started (for tests/stats). */
 guint      vh_limiter_max_in_flight (VhLimiter *limiter);
 guint64    vh_limiter_started (VhLimiter *limiter);

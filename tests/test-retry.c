@@ -306,6 +306,57 @@ test_wrapper_cycle_refused (void)
   vht_rm_rf (dir);
 }
 
+static guint
+count_instance (const char *out, const char *instance)
+{
+  guint n = 0;
+  for (int i = 1; i <= 8; i++)
+    {
+      g_autofree gchar *idx = g_strdup_printf ("%d", i);
+      json_object *line = journal_line (out, idx), *v;
+      g_assert_true (json_object_object_get_ex (line, "status", &v));
+      g_assert_cmpstr (json_object_get_string (v), ==, "done");
+      json_object *att = attempts_of (line);
+      n += strcmp (attempt_field (att, json_object_array_length (att) - 1, "instance"), instance) == 0;
+      json_object_put (line);
+    }
+  return n;
+}
+
+static void
+test_spread_adds_quotas (void)
+{
+  /* Two "accounts" of one model, one call in flight each: spread uses both,
+   * fallback keeps every row on the first (it never fails). */
+  const char *kinds[] = { "spread", "fallback" };
+  for (guint k = 0; k < 2; k++)
+    {
+      g_autofree gchar *dir = vht_tmpdir ();
+      vht_make_tasks (dir, 2);
+      g_autofree gchar *ini = g_strdup_printf (
+          "[vhost]\ntasks = task.csv\nimages = .\nworkers = 4\n"
+          "[instance a]\nplugin = testgen\nsleep = 150ms\nconcurrency = 1\n"
+          "[instance b]\nplugin = testgen\nsleep = 150ms\nconcurrency = 1\n"
+          "[instance both]\nplugin = retry-fallback\ntry = a, b\nstrategy = %s\n"
+          "[route t2i]\nchain = both\n[route tie]\nchain = both\n"
+          "[route vttie]\nchain = both\n[route deepfake]\nchain = both\n", kinds[k]);
+      vht_write (dir, "p.ini", ini);
+      g_autoptr (VhtResult) r = run_in (dir, NULL);
+      g_assert_cmpint (r->status, ==, 0);
+      g_autofree gchar *out = g_build_filename (dir, "out", NULL);
+      guint a = count_instance (out, "a"), b = count_instance (out, "b");
+      g_assert_cmpuint (a + b, ==, 8);
+      if (k == 0)
+        {
+          g_assert_cmpuint (a, >=, 2);
+          g_assert_cmpuint (b, >=, 2);
+        }
+      else
+        g_assert_cmpuint (b, ==, 0);
+      vht_rm_rf (dir);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -321,5 +372,6 @@ main (int argc, char **argv)
   g_test_add_func ("/retry/run/breaker", test_breaker_opens);
   g_test_add_func ("/retry/run/last-resort", test_last_resort);
   g_test_add_func ("/retry/run/cycle", test_wrapper_cycle_refused);
+  g_test_add_func ("/retry/run/spread", test_spread_adds_quotas);
   return g_test_run ();
 }

@@ -175,6 +175,11 @@ guint32      vh_instance_task_types (const VhInstance *instance);
 gboolean     vh_instance_run      (VhInstance *instance, const VhTask *task, const VhImage *input,
                                    VhImage **output, GCancellable *cancel, GError **error);
 
+/* How busy an instance is right now: calls in flight plus calls waiting for
+ * its limiter, divided by its effective concurrency (1 when unlimited).  A
+ * wrapper spreading rows over several accounts picks the least loaded. */
+gdouble      vh_instance_load     (VhInstance *instance);
+
 /* A directory private to this run, removed at exit. */
 const char  *vh_host_tmpdir       (VhHost *host);
 

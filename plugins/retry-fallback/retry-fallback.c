@@ -22,6 +22,7 @@ typedef struct {
   gint64   cooldown_ms;
   gint64   deadline_ms;
   gchar   *last_resort;        /* fail | keep-original | blank */
+  gboolean spread;             /* strategy = spread: least-loaded child first */
   GMutex   lock;               /* guards every breaker and the random source */
   GRand   *rand;
 } RetryFallback;
@@ -33,6 +34,10 @@ static const VhOption options[] = {
   { "breaker_failures", VH_OPT_INT, "5", "consecutive retryable failures of a child (across rows) that open its breaker; 0 = never", NULL },
   { "cooldown", VH_OPT_DURATION, "60s", "how long an open breaker keeps a child out (a route with no other child waits instead)", NULL },
   { "deadline", VH_OPT_DURATION, "30m", "total time for one row through this wrapper, retries and waits included", NULL },
+  { "strategy", VH_OPT_ENUM, "fallback",
+    "fallback: always the first child that works, in `try` order; spread: the least loaded child first "
+    "(two accounts or regions of one model share the load, so their quotas add up), the others as fallbacks",
+    "fallback,spread" },
   { "last_resort", VH_OPT_ENUM, "fail",
     "when every child failed: fail the row, keep-original (the input image) or blank (a grey image); recorded in the journal and the summary",
     "fail,keep-original,blank" },
@@ -69,6 +74,7 @@ rf_create (VhHost *host, const VhConfig *config, GError **error)
   rf->cooldown_ms = vh_config_get_duration_ms (config, "cooldown");
   rf->deadline_ms = vh_config_get_duration_ms (config, "deadline");
   rf->last_resort = g_strdup (vh_config_get_string (config, "last_resort"));
+  rf->spread = strcmp (vh_config_get_string (config, "strategy"), "spread") == 0;
   g_mutex_init (&rf->lock);
   rf->rand = g_rand_new ();
   return rf;
@@ -107,12 +113,12 @@ record (json_object *attempts, const char *instance, const GError *error, gint64
 /* The earliest moment any usable child becomes available, or -1 when every
  * child is disabled.  Called with the lock held. */
 static gint64
-next_available_us (RetryFallback *rf, guint from, gint64 now)
+next_available_us (RetryFallback *rf, const guint *order, guint from, gint64 now)
 {
   gint64 best = -1;
   for (guint i = from; i < rf->n_children; i++)
     {
-      RfBreaker *b = &rf->children[i].breaker;
+      RfBreaker *b = &rf->children[order[i]].breaker;
       if (b->disabled)
         continue;
       gint64 t = MAX (b->open_until_us, now);
@@ -143,6 +149,26 @@ last_resort_image (RetryFallback *rf, const VhTask *task, const VhImage *input, 
   return NULL;
 }
 
+/* The order children are tried in for one row.  spread: ascending load, so
+ * rows go where there is capacity now; ties keep the `try` order. */
+static void
+child_order (RetryFallback *rf, guint *order)
+{
+  gdouble load[rf->n_children];
+  for (guint i = 0; i < rf->n_children; i++)
+    {
+      order[i] = i;
+      load[i] = rf->spread ? vh_instance_load (rf->children[i].instance) : 0;
+    }
+  for (guint i = 1; i < rf->n_children; i++)
+    for (guint j = i; j > 0 && load[order[j]] < load[order[j - 1]]; j--)
+      {
+        guint t = order[j];
+        order[j] = order[j - 1];
+        order[j - 1] = t;
+      }
+}
+
 static gboolean
 rf_run (gpointer self, const VhTask *task, const VhImage *input, VhImage **output,
         GCancellable *cancel, GError **error)
@@ -152,10 +178,12 @@ rf_run (gpointer self, const VhTask *task, const VhImage *input, VhImage **outpu
   gint64 deadline = rf->deadline_ms > 0 ? g_get_monotonic_time () + rf->deadline_ms * 1000 : G_MAXINT64;
   GError *last = NULL;
   gboolean ok = FALSE, stop = FALSE;
+  guint order[rf->n_children];
+  child_order (rf, order);
 
   for (guint c = 0; c < rf->n_children && !ok && !stop; c++)
     {
-      Child *child = &rf->children[c];
+      Child *child = &rf->children[order[c]];
       const char *cname = vh_instance_name (child->instance);
       if (!(vh_instance_task_types (child->instance) & task->type))
         continue;
@@ -168,7 +196,7 @@ rf_run (gpointer self, const VhTask *task, const VhImage *input, VhImage **outpu
           gint64 now = g_get_monotonic_time ();
           gboolean usable = rf_breaker_available (&child->breaker, now);
           gboolean disabled = child->breaker.disabled;
-          gint64 later = next_available_us (rf, c + 1, now);
+          gint64 later = next_available_us (rf, order, c + 1, now);
           gint64 wait_until = usable || disabled ? 0 : child->breaker.open_until_us;
           g_mutex_unlock (&rf->lock);
           if (disabled)
