@@ -19,7 +19,7 @@
 #include <errno.h>
 #include <curl/curl.h>
 
-#include "vhost/plugin.h"
+#include "vh-private.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "dev"
@@ -31,9 +31,6 @@
 #define DEFAULT_TIMEOUT_MS         (120 * 1000)
 #define DEFAULT_MAX_RESPONSE       ((gsize) 64 * 1024 * 1024)
 #define MAX_REDIRECTS              5
-
-/* Also declared in vh-private.h; repeated so this file stands alone. */
-void vh_http_global_init (void);
 
 /* ------------------------------------------------------------ global state */
 
