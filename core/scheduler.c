@@ -7,6 +7,8 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <string.h>
 
 typedef struct {
@@ -210,6 +212,20 @@ on_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Temp files of atomic writes that a killed run left behind (we hold the
+ * folder's lock, so no live writer owns them). */
+static void
+sweep_temp_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  for (const char *n; d && (n = g_dir_read_name (d));)
+    if (strstr (n, ".tmp-") || g_str_has_suffix (n, ".zip.tmp"))
+      {
+        g_autofree gchar *p = g_build_filename (dir, n, NULL);
+        g_unlink (p);
+      }
+}
+
 static gboolean
 selected (const VhSelection *sel, VhTaskRow *row)
 {
@@ -233,6 +249,20 @@ vh_run_pipeline (VhHost *host, VhTaskTable *table, const char *output_dir,
       vh_log (VH_LOG_ERROR, "vhost", _("cannot create %s: %s"), imgs, g_strerror (errno));
       return 1;
     }
+  /* One run per output folder at a time: a second one would interleave
+   * journal lines and race on the same files. */
+  g_autofree gchar *lock_path = g_build_filename (output_dir, ".vhost.lock", NULL);
+  int lock_fd = g_open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || flock (lock_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      vh_log (VH_LOG_ERROR, "vhost", _("another vhost run is using %s (or it cannot be locked); use another --output"),
+              output_dir);
+      if (lock_fd >= 0)
+        close (lock_fd);
+      return 1;
+    }
+  sweep_temp_files (output_dir);
+  sweep_temp_files (imgs);
   g_autofree gchar *jpath = g_build_filename (output_dir, "journal.jsonl", NULL);
   GError *error = NULL;
   guint torn = 0;
@@ -241,6 +271,7 @@ vh_run_pipeline (VhHost *host, VhTaskTable *table, const char *output_dir,
     {
       vh_log (VH_LOG_ERROR, "vhost", "%s", error->message);
       g_error_free (error);
+      close (lock_fd);
       return 1;
     }
   if (torn > 0)
@@ -346,6 +377,7 @@ vh_run_pipeline (VhHost *host, VhTaskTable *table, const char *output_dir,
   g_object_unref (run.cancel);
   g_mutex_clear (&run.lock);
 
+  close (lock_fd);   /* releases the lock */
   if (result->interrupted)
     return 130;
   for (guint t = 0; t < 4; t++)

@@ -342,6 +342,37 @@ test_translation (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (r->out, "用法"));
 }
 
+static void
+test_output_locked (Fixture *f, gconstpointer data)
+{
+  write_ini (f, "sleep = 300ms", NULL);
+  const char *args[] = { "--config", f->ini, "--quiet", NULL };
+  GPid pid = vht_vhost_spawn (NULL, args);
+  g_autofree gchar *lock = out_file (f, ".vhost.lock");
+  for (int i = 0; i < 400 && !g_file_test (lock, G_FILE_TEST_EXISTS); i++)
+    g_usleep (5000);
+  g_usleep (50000);
+  g_autoptr (VhtResult) second = vht_vhost (NULL, "--config", f->ini, "--quiet", NULL);
+  g_assert_cmpint (second->status, ==, 1);
+  g_assert_nonnull (strstr (second->err, "another vhost run is using"));
+  g_assert_cmpint (vht_wait (pid), ==, 0);
+}
+
+static void
+test_shipped_configs_valid (Fixture *f, gconstpointer data)
+{
+  /* conf/pipeline.ini and conf/demo.ini stay true to the plugins. */
+  const char *names[] = { "pipeline.ini", "demo.ini" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree gchar *ini = g_build_filename (g_getenv ("VH_SRCDIR"), "conf", names[i], NULL);
+      g_autoptr (VhtResult) r = vht_vhost (NULL, "check-config", ini, NULL);
+      g_assert_cmpint (r->status, ==, 0);
+      g_assert_nonnull (strstr (r->out, "OK"));
+      g_assert_nonnull (strstr (r->out, "deepfake  faceswap"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -358,5 +389,7 @@ main (int argc, char **argv)
   ADD ("secret", test_secret_never_printed, 1);
   ADD ("wrong-abi", test_wrong_abi_refused, 1);
   ADD ("translation", test_translation, 1);
+  ADD ("shipped-configs", test_shipped_configs_valid, 1);
+  ADD ("output-locked", test_output_locked, 2);
   return g_test_run ();
 }
