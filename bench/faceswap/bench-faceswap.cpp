@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <opencv2/imgproc.hpp>
@@ -135,7 +136,11 @@ main (int argc, char **argv)
   if (dir.empty ())
     dir = VH_BENCH_DATA;
   const int iterations = argc > 2 ? std::max (1, std::atoi (argv[2])) : 10;
-  const unsigned cores = std::max (1u, std::thread::hardware_concurrency ());
+  /* The CPUs this process may run on (taskset), not the machine's. */
+  cpu_set_t set;
+  unsigned cores = std::max (1u, std::thread::hardware_concurrency ());
+  if (sched_getaffinity (0, sizeof set, &set) == 0)
+    cores = unsigned (std::max (1, CPU_COUNT (&set)));
 
   try {
     const Clock::time_point t0 = Clock::now ();
