@@ -129,11 +129,14 @@ test_qps (void)
   g_assert_cmpint (elapsed, >=, 2800000);
   qsort (r->starts, QPS_STARTS, sizeof (gint64), cmp_i64);
   /* No 1-second window holds more than 21 starts: any 22 consecutive
-   * starts span more than a second. */
+   * starts span more than a second.  Starts are stamped when acquire()
+   * returns; under valgrind (VH_TEST_WRAPPER) a thread may be scheduled
+   * late, so a stamp may trail its start by up to `slack`. */
+  gint64 slack = g_getenv ("VH_TEST_WRAPPER") ? 150000 : 0;
   for (guint i = 0; i + 21 < QPS_STARTS; i++)
     {
       gint64 span = r->starts[i + 21] - r->starts[i];
-      if (span <= 1000000)
+      if (span <= 1000000 - slack)
         g_test_fail_printf ("starts %u..%u within %" G_GINT64_FORMAT " µs", i, i + 21, span);
     }
   vh_limiter_free (r->limiter);
