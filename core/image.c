@@ -469,8 +469,10 @@ vh_image_fit (const VhImage *image, const VhImageLimits *limits, GError **error)
       same->height = px->height;
       return same;
     }
-  /* Scale factor from the geometric limits, then shrink further (and lower
-   * JPEG quality) until the byte limit holds. */
+  /* Scale factor from the geometric limits, then lower the JPEG quality and
+   * shrink further until the byte limit holds — but never below min_side:
+   * an image under a provider's minimum is refused as surely as one over
+   * its byte limit. */
   gdouble scale = 1.0;
   gint lo = MIN (px->width, px->height), hi = MAX (px->width, px->height);
   if (limits->max_side > 0 && hi > limits->max_side)
@@ -479,13 +481,30 @@ vh_image_fit (const VhImage *image, const VhImageLimits *limits, GError **error)
     scale = MIN (scale, sqrt ((gdouble) limits->max_pixels / ((gdouble) px->width * px->height)));
   if (limits->min_side > 0 && lo * scale < limits->min_side)
     scale = (gdouble) limits->min_side / lo;
+  gdouble min_scale = limits->min_side > 0 ? (gdouble) limits->min_side / lo : 0.0;
   VhImageFormat out_fmt = limits->format == VH_FORMAT_PNG ? VH_FORMAT_PNG : VH_FORMAT_JPEG;
   gint quality = 92;
-  for (int attempt = 0; attempt < 12; attempt++)
+  for (int attempt = 0; attempt < 24; attempt++)
     {
-      gint w = MAX (1, (gint) (px->width * scale + 0.5)), h = MAX (1, (gint) (px->height * scale + 0.5));
+      gint w = MAX (1, (gint) floor (px->width * scale + 0.5)), h = MAX (1, (gint) floor (px->height * scale + 0.5));
       if (limits->max_side > 0)
         w = MIN (w, limits->max_side), h = MIN (h, limits->max_side);
+      /* Rounding may undershoot the minimum by a pixel on the shorter side. */
+      if (limits->min_side > 0 && MIN (w, h) < limits->min_side && MIN (w, h) + 1 >= limits->min_side)
+        {
+          if (w <= h)
+            w = limits->min_side;
+          else
+            h = limits->min_side;
+        }
+      /* Rounding may overshoot the pixel limit by a row: trim the longer side. */
+      while (limits->max_pixels > 0 && (gint64) w * h > limits->max_pixels && w > 1 && h > 1)
+        {
+          if (w >= h)
+            w--;
+          else
+            h--;
+        }
       g_autoptr (VhPixels) scaled = (w == px->width && h == px->height) ? NULL : vh_pixels_resize (px, w, h);
       const VhPixels *use = scaled ? scaled : px;
       VhImage *out = out_fmt == VH_FORMAT_PNG ? vh_image_encode_png (use, error)
@@ -496,10 +515,13 @@ vh_image_fit (const VhImage *image, const VhImageLimits *limits, GError **error)
         return out;
       gdouble ratio = (gdouble) limits->max_bytes / g_bytes_get_size (out->bytes);
       vh_image_free (out);
-      if (out_fmt == VH_FORMAT_JPEG && quality > 80)
-        quality -= 6;
+      gboolean at_floor = scale <= min_scale * 1.0001;
+      if (out_fmt == VH_FORMAT_JPEG && (quality > 80 || (at_floor && quality > 20)))
+        quality -= at_floor ? 10 : 6;
+      else if (!at_floor)
+        scale = MAX (min_scale, scale * MIN (0.9, sqrt (ratio) * 0.95));
       else
-        scale *= MIN (0.9, sqrt (ratio) * 0.95);
+        break;
     }
   vh_set_error (error, VH_ERROR_INVALID_INPUT, -1, _("image cannot be made to fit %zu bytes"),
                 limits->max_bytes);

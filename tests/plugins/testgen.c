@@ -34,6 +34,8 @@ static const VhOption options[] = {
   { NULL, 0, NULL, NULL, NULL },
 };
 
+static void tg_destroy (gpointer self);
+
 static gpointer
 tg_create (VhHost *host, const VhConfig *config, GError **error)
 {
@@ -59,7 +61,7 @@ tg_create (VhHost *host, const VhConfig *config, GError **error)
       g_autofree gchar *key = vh_config_get_secret (config, "api_key_env", error);
       if (key == NULL)
         {
-          g_free (t);
+          tg_destroy (t);
           return NULL;
         }
       vh_log (VH_LOG_INFO, "testgen", "using key %s", key);
