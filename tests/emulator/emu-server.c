@@ -17,6 +17,11 @@ static const EmuFamily *const families[] = {
   &emu_family_bfl,
   &emu_family_oss,
   &emu_family_results,
+  &emu_family_aliyun_cloudauth,
+  &emu_family_aliyun_green,
+  &emu_family_aliyun_openplatform,
+  &emu_family_aliyun_oss,
+  &emu_family_tencent_faceid,
 };
 
 typedef struct {

@@ -37,6 +37,11 @@ extern const EmuFamily emu_family_bfl;
 extern const EmuFamily emu_family_oss;
 extern const EmuFamily emu_family_results;
 extern const EmuFamily emu_family_control;
+extern const EmuFamily emu_family_aliyun_cloudauth;    /* detector services: emu-detectors.h */
+extern const EmuFamily emu_family_aliyun_green;
+extern const EmuFamily emu_family_aliyun_openplatform;
+extern const EmuFamily emu_family_aliyun_oss;
+extern const EmuFamily emu_family_tencent_faceid;
 
 /* What an endpoint does decides which faults may fire there. */
 typedef enum {
