@@ -116,7 +116,7 @@ index_lines (const char *text)
   for (guint i = 0; rows[i]; i++)
     {
       g_autofree gchar *s = g_strstrip (g_strdup (rows[i]));
-      if (*s == '\0' || *s == '#' || *s == ';')
+      if (*s == '\0' || *s == '#')
         continue;
       if (*s == '[')
         {
@@ -543,13 +543,37 @@ open_keyfile (const char *path, gchar **text_out, GError **error)
 {
   gchar *text = NULL;
   gsize len = 0;
-  if (!g_file_get_contents (path, &text, &len, error))
-    return NULL;
+  GError *read_error = NULL;
+  if (!g_file_get_contents (path, &text, &len, &read_error))
+    {
+      /* GLib's message already names the file. */
+      g_propagate_error (error, read_error);
+      return NULL;
+    }
   GKeyFile *kf = g_key_file_new ();
   /* A BOM written by Windows editors is not part of the first group name. */
   const char *start = len >= 3 && memcmp (text, "\xEF\xBB\xBF", 3) == 0 ? text + 3 : text;
-  if (!g_key_file_load_from_data (kf, start, (gsize) -1, G_KEY_FILE_NONE, error))
+  GError *local = NULL;
+  if (!g_key_file_load_from_data (kf, start, (gsize) -1, G_KEY_FILE_NONE, &local))
     {
+      /* GKeyFile names no line: find the first line it can not have liked. */
+      g_auto (GStrv) rows = g_strsplit (start, "\n", -1);
+      guint bad = 0;
+      for (guint i = 0; rows[i] && !bad; i++)
+        {
+          g_autofree gchar *l = g_strstrip (g_strdup (rows[i]));
+          if (*l && *l != '#' && *l != '[' && !strchr (l, '='))
+            bad = i + 1;
+          else if (*l == '[' && !g_str_has_suffix (l, "]"))
+            bad = i + 1;
+        }
+      if (bad)
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE,
+                     _("%s:%u: expected “KEY = VALUE”, “[SECTION]” or a “# comment” on a line of its own (%s)"),
+                     path, bad, local->message);
+      else
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE, "%s: %s", path, local->message);
+      g_clear_error (&local);
       g_key_file_unref (kf);
       g_free (text);
       return NULL;
@@ -810,7 +834,7 @@ vh_pipeline_config_load (const char *path, VhRegistry *reg, GPtrArray *problems)
   g_autoptr (GKeyFile) kf = open_keyfile (path, &text, &err);
   if (kf == NULL)
     {
-      g_ptr_array_add (problems, g_strdup_printf ("%s: %s", path, err->message));
+      g_ptr_array_add (problems, g_strdup (err->message));
       g_error_free (err);
       return NULL;
     }

@@ -47,8 +47,15 @@ cmp_pair (gconstpointer a, gconstpointer b)
 gboolean
 vh_parse_ranges (const char *text, GArray **out_pairs, GError **error)
 {
+  if (text == NULL || *g_strchug ((gchar *) (text = g_strdup (text))) == '\0')
+    {
+      g_free ((gchar *) text);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s", _("an empty row list (expected e.g. 1-50,77)"));
+      return FALSE;
+    }
+  g_autofree gchar *owned = (gchar *) text;
   GArray *pairs = g_array_new (FALSE, FALSE, sizeof (guint64) * 2);
-  g_auto (GStrv) parts = g_strsplit (text ? text : "", ",", -1);
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
   for (gchar **p = parts; *p; p++)
     {
       g_autofree gchar *item = g_strstrip (g_strdup (*p));
