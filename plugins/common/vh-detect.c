@@ -88,7 +88,10 @@ vh_detect_finish (const VhDetectCommon *c, const VhTask *task, const VhImage *in
   for (guint i = 0; i < v->labels->len; i++)
     json_object_array_add (labels, json_object_new_string (v->labels->pdata[i]));
   json_object_object_add (o, "labels", labels);
-  json_object_object_add (o, "score", json_object_new_double (score));
+  /* Written as the four decimals it was rounded to, not 0.80000000000000004. */
+  char text[32];
+  g_ascii_formatd (text, sizeof text, "%.4f", score);
+  json_object_object_add (o, "score", json_object_new_double_s (score, text));
   json_object_object_add (o, "level", json_object_new_string (v->level != NULL ? v->level : ""));
   json_object_object_add (o, "latency_ms", json_object_new_int64 (latency_ms));
   g_autofree gchar *key = g_strconcat ("verdict.", c->instance, NULL);

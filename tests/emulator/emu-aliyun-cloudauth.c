@@ -132,6 +132,7 @@ cloudauth_handle (EmuRequest *req)
       return;
     }
   GHashTable *p = emu_det_params (req);
+  gchar *order_key = NULL;      /* no g_autofree: the gotos below jump over declarations */
   const char *key_id = NULL, *action = NULL;
   if (!emu_det_aliyun_verify (req, p, &key_id, &action))
     goto out;
@@ -181,7 +182,7 @@ cloudauth_handle (EmuRequest *req)
     }
   if (orders == NULL)
     orders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree gchar *order_key = g_strdup_printf ("%s\t%s", key_id, order);
+  order_key = g_strdup_printf ("%s\t%s", key_id, order);
   if (g_hash_table_contains (orders, order_key))
     {
       business_error (req, 401, "Forbidden.ExceptionRepeatedInvoke", "Repeated invocation with the same id.");
@@ -205,6 +206,7 @@ cloudauth_handle (EmuRequest *req)
   emu_reply_delay (req, emu_config_sample_latency_us (emu, &s));
   emu_reply_json (req, 200, o);
 out:
+  g_free (order_key);
   g_hash_table_destroy (p);
 }
 

@@ -63,26 +63,9 @@ oss_error (EmuRequest *req, guint status, const char *code, const char *message)
 /* ------------------------------------------------------------ openplatform */
 
 static void
-openplatform_handle (EmuRequest *req)
+authorize_upload (EmuRequest *req, const char *key_id)
 {
   EmuServer *emu = req->emu;
-  emu_request_set_endpoint (req, "aliyun.openplatform", EMU_KIND_OTHER, NULL);
-  if (emu_faults_request (req, emu_det_pop_error))
-    return;
-  GHashTable *p = emu_det_params (req);
-  const char *key_id = NULL, *action = NULL;
-  if (!emu_det_aliyun_verify (req, p, &key_id, &action))
-    goto out;
-  if (g_strcmp0 (action, "AuthorizeFileUpload") != 0)
-    {
-      emu_det_pop_error (req, 404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.");
-      goto out;
-    }
-  if (g_strcmp0 (g_hash_table_lookup (p, "Product"), "Cloudauth-intl") != 0)
-    {
-      emu_det_pop_error (req, 400, "InvalidParameter", "Specified parameter Product is not valid.");
-      goto out;
-    }
   gint64 now = req->now_us / G_USEC_PER_SEC;
   g_autofree gchar *id = emu_new_id (emu, NULL);
   g_autofree gchar *key = g_strdup_printf ("cloudauth-intl/%s/%s.jpg", key_id, id);
@@ -116,6 +99,29 @@ openplatform_handle (EmuRequest *req)
   json_object_object_add (o, "ObjectKey", json_object_new_string (key));
   json_object_object_add (o, "UseAccelerate", json_object_new_boolean (FALSE));
   emu_reply_json (req, 200, o);
+}
+
+static void
+openplatform_handle (EmuRequest *req)
+{
+  emu_request_set_endpoint (req, "aliyun.openplatform", EMU_KIND_OTHER, NULL);
+  if (emu_faults_request (req, emu_det_pop_error))
+    return;
+  GHashTable *p = emu_det_params (req);
+  const char *key_id = NULL, *action = NULL;
+  if (!emu_det_aliyun_verify (req, p, &key_id, &action))
+    goto out;
+  if (g_strcmp0 (action, "AuthorizeFileUpload") != 0)
+    {
+      emu_det_pop_error (req, 404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.");
+      goto out;
+    }
+  if (g_strcmp0 (g_hash_table_lookup (p, "Product"), "Cloudauth-intl") != 0)
+    {
+      emu_det_pop_error (req, 400, "InvalidParameter", "Specified parameter Product is not valid.");
+      goto out;
+    }
+  authorize_upload (req, key_id);
 out:
   g_hash_table_destroy (p);
 }
