@@ -197,6 +197,30 @@ gchar       *vh_redact            (const char *text);      /* copy with secrets 
 /* "500ms", "2s", "1.5m", "1h"; a bare number is seconds. */
 gboolean     vh_parse_duration_ms (const char *text, gint64 *out_ms, GError **error);
 
+/* Adaptive polling for asynchronous provider APIs: short first waits
+ * because many tasks finish in a few seconds, growing x1.5 up to a cap so a
+ * long task costs few queries (every poll is a request against the
+ * account's quota).  The caller bounds the total with its own deadline. */
+typedef struct {
+  gint64 next_ms, max_ms;
+} VhPollBackoff;
+
+static inline void
+vh_poll_backoff_init (VhPollBackoff *b, gint64 initial_ms, gint64 max_ms)
+{
+  b->next_ms = MAX (initial_ms, 10);
+  b->max_ms = MAX (max_ms, b->next_ms);
+}
+
+/* The wait before the next poll; a server's Retry-After is a floor. */
+static inline gint64
+vh_poll_backoff_next (VhPollBackoff *b, gint64 retry_after_ms)
+{
+  gint64 wait = MAX (b->next_ms, retry_after_ms);
+  b->next_ms = MIN (b->max_ms, b->next_ms + b->next_ms / 2);
+  return wait;
+}
+
 /* Sleep that returns early (FALSE, CANCELLED error) when `cancel` fires. */
 gboolean     vh_sleep_ms          (gint64 ms, GCancellable *cancel, GError **error);
 

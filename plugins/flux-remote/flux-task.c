@@ -3,7 +3,6 @@
  * as soon as it is Ready. */
 #include <string.h>
 #include "flux-private.h"
-#include "flux-poll.h"
 
 /* Failed polls (network, 5xx, garbage) are tolerated while the task keeps
  * running on the server, since submitting again would pay twice: the poll
@@ -78,8 +77,8 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
   vh_log (VH_LOG_DEBUG, FLUX_LOG, "%s: row %s: %s submitted", f->instance,
           c->task != NULL ? c->task->index : "-", what);
 
-  FluxBackoff backoff;
-  flux_backoff_init (&backoff, f->poll_initial_ms, f->poll_max_ms);
+  VhPollBackoff backoff;
+  vh_poll_backoff_init (&backoff, f->poll_initial_ms, f->poll_max_ms);
   gint64 retry_after = -1;
   guint failures = 0, polls = 0;
   gint64 streak_start = 0;
@@ -100,7 +99,7 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
           g_clear_error (&last_error);
           return NULL;
         }
-      if (!vh_sleep_ms (MIN (flux_backoff_next (&backoff, retry_after), remaining), c->cancel, error))
+      if (!vh_sleep_ms (MIN (vh_poll_backoff_next (&backoff, retry_after), remaining), c->cancel, error))
         {
           g_clear_error (&last_error);
           return NULL;

@@ -7,7 +7,6 @@
  *   wanx-t2i.c      text-to-image request bodies and sizes
  *   wanx-edit.c     wanx2.1-imageedit, wan2.5-i2i and qwen-image-edit requests
  *   wanx-upload.c   local images to the API: base64 data URIs or temporary OSS upload
- *   wanx-poll.h     the polling back-off
  */
 #ifndef WANX_PRIVATE_H
 #define WANX_PRIVATE_H

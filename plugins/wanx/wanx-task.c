@@ -3,7 +3,6 @@
  * terminal state or the row's deadline, return the result URL. */
 #include <string.h>
 #include "wanx-private.h"
-#include "wanx-poll.h"
 
 /* Failed polls (network, 5xx, garbage) are tolerated while the task keeps
  * running on the server, since submitting again would pay twice: the poll
@@ -104,8 +103,8 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
   g_autofree gchar *what = g_strdup_printf ("task %s", task_id);
   g_autofree gchar *last_status = g_strdup ("PENDING");
   g_autofree gchar *unknown_logged = NULL;
-  WanxBackoff backoff;
-  wanx_backoff_init (&backoff, w->poll_initial_ms, w->poll_max_ms);
+  VhPollBackoff backoff;
+  vh_poll_backoff_init (&backoff, w->poll_initial_ms, w->poll_max_ms);
   gint64 retry_after = -1;
   guint failures = 0, polls = 0;
   gint64 streak_start = 0;
@@ -125,7 +124,7 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
           g_clear_error (&last_error);
           return NULL;
         }
-      gint64 wait = MIN (wanx_backoff_next (&backoff, retry_after), remaining);
+      gint64 wait = MIN (vh_poll_backoff_next (&backoff, retry_after), remaining);
       retry_after = -1;
       if (!vh_sleep_ms (wait, c->cancel, error))
         {
