@@ -30,6 +30,9 @@ find_face (const FaceDetector &detector, const cv::Mat &image, const std::string
   return *face;
 }
 
+/* How far the mask reaches past the lower jaw, in face widths. */
+constexpr double kChinMargin = 0.04;
+
 /* Jaw, nose ridge and the raised brows of with_forehead(). */
 const std::vector<int> &
 outline_points ()
@@ -106,7 +109,19 @@ swap_faces (const FaceDetector &detector,
   }
   check (cancelled);
 
-  cv::Mat mask = hull_mask (work.size (), outline (placed_w));
+  /* The lower jaw line sits on the chin's own edge shadow; fading there
+   * mixes the two chins' shading into a smudge.  Lowering the mask's jaw a
+   * little moves the fade onto the neck, which is neck in both photos. */
+  Points mask_pts = placed_w;
+  {
+    const cv::Point2f centre = (placed_w[27] + placed_w[8]) * 0.5f;
+    for (int i = 6; i <= 10; i++) {
+      cv::Point2f d = placed_w[size_t (i)] - centre;
+      const float len = std::max (1e-3f, float (cv::norm (d)));
+      mask_pts[size_t (i)] += d * float (kChinMargin * fw / len);
+    }
+  }
+  cv::Mat mask = hull_mask (work.size (), outline (mask_pts));
   mask &= valid;
   if (cv::countNonZero (mask) < 64)
     throw Error (ErrorKind::Rejected, "the face of " + identity_name +
