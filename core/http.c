@@ -504,3 +504,57 @@ vh_http_response_header (const VhHttpResponse *response, const char *name)
       return *h + len + (((*h)[len + 1] == ' ') ? 2 : 1);
   return NULL;
 }
+
+VhImage *
+vh_http_download_image (const char *url, gint64 connect_timeout_ms, gint64 timeout_ms, gsize max_bytes,
+                        GCancellable *cancel, GError **error)
+{
+  if (url == NULL || !(g_str_has_prefix (url, "https://") || g_str_has_prefix (url, "http://")))
+    {
+      vh_set_error (error, VH_ERROR_INTERNAL, -1, "result: not an http(s) URL");
+      return NULL;
+    }
+  VhHttpRequest req = {
+    .method = "GET",
+    .url = url,
+    .connect_timeout_ms = connect_timeout_ms,
+    .timeout_ms = timeout_ms,
+    .max_response_bytes = max_bytes,
+  };
+  GError *local = NULL;
+  g_autoptr(VhHttpResponse) resp = vh_http_send (&req, cancel, &local);
+  if (resp == NULL)
+    {
+      g_prefix_error (&local, "download result: ");
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  if (resp->status != 200)
+    {
+      /* Even a 403 is TRANSIENT here, never AUTH: the storage host never
+       * saw our key; the URL expired or the copy is gone. */
+      VhErrorClass klass = resp->status == 429 ? VH_ERROR_QUOTA : VH_ERROR_TRANSIENT;
+      vh_set_error (error, klass, resp->retry_after_ms, "download result: HTTP %ld%s", resp->status,
+                    resp->status == 403 || resp->status == 404 || resp->status == 410
+                    ? " (result URL expired or gone)" : "");
+      return NULL;
+    }
+  VhImage *image = vh_image_new_from_bytes (resp->body, &local);
+  if (image != NULL)
+    {
+      /* A body cut short without a Content-Length still sniffs as an image:
+       * decoding it is the only proof it is whole. */
+      g_autoptr(VhPixels) px = vh_image_decode (image, &local);
+      if (px != NULL)
+        {
+          image->width = px->width;
+          image->height = px->height;
+          return image;
+        }
+      vh_image_free (image);
+    }
+  vh_set_error (error, VH_ERROR_TRANSIENT, -1, "download result: not a whole image (%" G_GSIZE_FORMAT
+                " bytes): %s", g_bytes_get_size (resp->body), local != NULL ? local->message : "?");
+  g_clear_error (&local);
+  return NULL;
+}

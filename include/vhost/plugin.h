@@ -267,6 +267,13 @@ const char     *vh_http_response_header (const VhHttpResponse *response, const c
 VhErrorClass    vh_http_status_class (glong status);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VhHttpResponse, vh_http_response_free)
 
+/* Fetches a provider's result image from its (expiring, signed) URL with a
+ * plain GET — no credentials travel to the storage host — and decodes it to
+ * prove it whole.  Any failure is TRANSIENT (QUOTA on 429): the generation
+ * succeeded, only this copy is out of reach, and a new submission can work. */
+VhImage        *vh_http_download_image (const char *url, gint64 connect_timeout_ms, gint64 timeout_ms,
+                                        gsize max_bytes, GCancellable *cancel, GError **error);
+
 /* ---------------------------------------------------------------- plugin */
 
 typedef struct {

@@ -171,53 +171,8 @@ flux_request_json (FluxCall *c, const char *method, const char *url, json_object
 VhImage *
 flux_download (FluxCall *c, const char *url, GError **error)
 {
-  if (url == NULL || !(g_str_has_prefix (url, "https://") || g_str_has_prefix (url, "http://")))
-    {
-      vh_set_error (error, VH_ERROR_INTERNAL, -1, "result: sample is not an http(s) URL");
-      return NULL;
-    }
-  VhHttpRequest req = {
-    .method = "GET",
-    .url = url,
-    .connect_timeout_ms = c->f->connect_timeout_ms,
-    .timeout_ms = CLAMP (flux_remaining_ms (c), MIN_DOWNLOAD_MS, MAX (c->f->request_timeout_ms, MIN_DOWNLOAD_MS)),
-    .max_response_bytes = MAX_DOWNLOAD_BYTES,
-  };
-  GError *local = NULL;
-  g_autoptr(VhHttpResponse) resp = vh_http_send (&req, c->cancel, &local);
-  if (resp == NULL)
-    {
-      g_prefix_error (&local, "download result: ");
-      g_propagate_error (error, local);
-      return NULL;
-    }
-  if (resp->status != 200)
-    {
-      /* The generation succeeded; the copy is out of reach (expired URL,
-       * CDN hiccup).  A new submission can succeed: TRANSIENT, never AUTH. */
-      VhErrorClass klass = resp->status == 429 ? VH_ERROR_QUOTA : VH_ERROR_TRANSIENT;
-      vh_set_error (error, klass, resp->retry_after_ms, "download result: HTTP %ld%s", resp->status,
-                    resp->status == 403 || resp->status == 404 || resp->status == 410
-                    ? " (result URL expired or gone)" : "");
-      return NULL;
-    }
-  VhImage *image = vh_image_new_from_bytes (resp->body, &local);
-  if (image != NULL)
-    {
-      g_autoptr(VhPixels) px = vh_image_decode (image, &local);
-      if (px != NULL)
-        {
-          if (image->width == 0 || image->height == 0)
-            {
-              image->width = px->width;
-              image->height = px->height;
-            }
-          return image;
-        }
-      vh_image_free (image);
-    }
-  vh_set_error (error, VH_ERROR_TRANSIENT, -1, "download result: not a whole image (%" G_GSIZE_FORMAT
-                " bytes): %s", g_bytes_get_size (resp->body), local != NULL ? local->message : "?");
-  g_clear_error (&local);
-  return NULL;
+  /* result.sample expires after ten minutes: fetched at once. */
+  return vh_http_download_image (url, c->f->connect_timeout_ms,
+                                 CLAMP (flux_remaining_ms (c), MIN_DOWNLOAD_MS, MAX (c->f->request_timeout_ms, MIN_DOWNLOAD_MS)),
+                                 MAX_DOWNLOAD_BYTES, c->cancel, error);
 }
