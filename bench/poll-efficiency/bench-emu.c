@@ -7,11 +7,18 @@
 #include <string.h>
 
 gint
-be_run_vhost (const char *ini, const char *const *env_extra, gdouble *wall_s)
+be_run_vhost (const char *ini, const char *const *env_extra, const char *const *args, gdouble *wall_s)
 {
   const char *build = g_getenv ("VH_BUILDDIR") ? g_getenv ("VH_BUILDDIR") : ".";
   g_autofree gchar *vhost = g_build_filename (build, "vhost", NULL);
-  const char *argv[] = { vhost, "--config", ini, "--quiet", NULL };
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, vhost);
+  g_ptr_array_add (argv, (gpointer) "--config");
+  g_ptr_array_add (argv, (gpointer) ini);
+  g_ptr_array_add (argv, (gpointer) "--quiet");
+  for (const char *const *a = args; a && *a; a++)
+    g_ptr_array_add (argv, (gpointer) *a);
+  g_ptr_array_add (argv, NULL);
   gchar **env = g_get_environ ();
   for (const char *const *x = env_extra; x && *x; x++)
     {
@@ -22,7 +29,7 @@ be_run_vhost (const char *ini, const char *const *env_extra, gdouble *wall_s)
   GError *e = NULL;
   g_autofree gchar *err = NULL;
   gint64 t0 = g_get_monotonic_time ();
-  gboolean ok = g_spawn_sync (NULL, (gchar **) argv, env, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+  gboolean ok = g_spawn_sync (NULL, (gchar **) argv->pdata, env, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
                               &wait, &e);
   if (wall_s)
     *wall_s = (g_get_monotonic_time () - t0) / 1e6;

@@ -199,7 +199,7 @@ main (int argc, char **argv)
 
   Figures fv = { .jobs = jobs }, fb = { .jobs = jobs };
   clear_requests (emu);
-  fv.exit_status = be_run_vhost (ini, (const char *const[]) { "VH_BENCH_DS_KEY=sk-vhost", NULL }, &fv.wall_s);
+  fv.exit_status = be_run_vhost (ini, (const char *const[]) { "VH_BENCH_DS_KEY=sk-vhost", NULL }, NULL, &fv.wall_s);
   count_requests (emu, &fv);
 
   /* ---- the reference: the baseline loop, one thread per job */
