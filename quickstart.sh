@@ -61,7 +61,7 @@ build() {
 
 plugin_path() {
   local b=$1
-  echo "$b/plugins/wanx/.libs:$b/plugins/flux-remote/.libs:$b/plugins/local-faceswap/.libs:$b/plugins/retry-fallback/.libs:$b/plugins/aliyun-deepfake/.libs:$b/plugins/tencent-aifake/.libs:$b/plugins/aliyun-aigc/.libs"
+  echo "$b/plugins/wanx/.libs:$b/plugins/flux-remote/.libs:$b/plugins/local-faceswap/.libs:$b/plugins/retry-fallback/.libs:$b/plugins/aliyun-deepfake/.libs:$b/plugins/tencent-aifake/.libs:$b/plugins/aliyun-aigc/.libs:$b/plugins/sequence/.libs"
 }
 
 demo() {

@@ -27,12 +27,16 @@ usage (FILE *out)
   fprintf (out, "  check-config FILE             %s\n", _("only validate the INI file and the plugins it names"));
   fprintf (out, "  validate ZIP --tasks CSV      %s\n", _("check a submission zip the way the contest does"));
   fprintf (out, "  plugins [--describe NAME]     %s\n", _("list installed plugins, or one plugin's options"));
+  fprintf (out, "  merge --tasks CSV --output DIR SHARD_DIR...\n                                %s\n",
+           _("merge the output folders of --shard K/N runs into one submission"));
   fprintf (out, "\n%s\n", _("Examples:"));
   fprintf (out, "  vhost --config conf/pipeline.ini\n");
   fprintf (out, "  vhost --config conf/pipeline.ini --only deepfake --rows 751-800\n");
   fprintf (out, "  vhost --config conf/pipeline.ini --retry-failed\n");
   fprintf (out, "  vhost validate out/result.zip --tasks data/task.csv\n");
   fprintf (out, "  vhost plugins --describe wanx\n");
+  fprintf (out, "  vhost --config conf/pipeline.ini --shard 1/2 --output out/s1   (and 2/2 into out/s2)\n");
+  fprintf (out, "  vhost merge --tasks data/task.csv --output out/all out/s1 out/s2\n");
   fprintf (out, "\n%s\n", _("`vhost COMMAND --help` shows the options of a command."));
   fprintf (out, "\n%s\n", _("Exit status: 0 every selected row is done; 2 some rows failed (see the journal);\n"
                             "1 usage or configuration error; 130 interrupted (run again to resume)."));
@@ -60,7 +64,7 @@ main (int argc, char **argv)
         }
       /* GOption prints g_get_prgname() in its usage line: say "vhost run". */
       if (strcmp (cmd, "run") == 0 || strcmp (cmd, "check-config") == 0 || strcmp (cmd, "validate") == 0
-          || strcmp (cmd, "plugins") == 0)
+          || strcmp (cmd, "plugins") == 0 || strcmp (cmd, "merge") == 0)
         {
           g_autofree gchar *prg = g_strdup_printf ("vhost %s", cmd);
           g_set_prgname (prg);
@@ -73,9 +77,11 @@ main (int argc, char **argv)
         return vh_cli_validate (argc - 1, argv + 1);
       if (strcmp (cmd, "plugins") == 0)
         return vh_cli_plugins (argc - 1, argv + 1);
+      if (strcmp (cmd, "merge") == 0)
+        return vh_cli_merge (argc - 1, argv + 1);
       if (cmd[0] != '-')
         {
-          static const char *const cmds[] = { "run", "check-config", "validate", "plugins", NULL };
+          static const char *const cmds[] = { "run", "check-config", "validate", "plugins", "merge", NULL };
           const char *s = vh_suggest (cmd, cmds);
           if (s)
             fprintf (stderr, _("vhost: unknown command “%s” (did you mean “%s”?)\n"), cmd, s);

@@ -357,6 +357,40 @@ test_spread_adds_quotas (void)
     }
 }
 
+static void
+test_gate_sends_to_next_generator (void)
+{
+  /* A detector gate (here a test stage that rejects rows 1 and 3) inside a
+   * sequence: its REJECTED makes retry-fallback try the next generator. */
+  g_autofree gchar *dir = vht_tmpdir ();
+  vht_make_tasks (dir, 1);
+  vht_write (dir, "p.ini",
+             "[vhost]\ntasks = task.csv\nimages = .\n"
+             "[instance gen-a]\nplugin = testgen\n"
+             "[instance gate]\nplugin = testgen\nmode = copy\nfail_rows = 1, 3\nfail_class = rejected\n"
+             "[instance a-checked]\nplugin = sequence\nstages = gen-a, gate\n"
+             "[instance gen-b]\nplugin = testgen\nwidth = 20\n"
+             "[instance robust]\nplugin = retry-fallback\ntry = a-checked, gen-b\n"
+             "[route t2i]\nchain = robust\n[route tie]\nchain = robust\n"
+             "[route vttie]\nchain = robust\n[route deepfake]\nchain = robust\n");
+  g_autoptr (VhtResult) r = run_in (dir, NULL);
+  g_assert_cmpint (r->status, ==, 0);
+  g_autofree gchar *out = g_build_filename (dir, "out", NULL);
+  json_object *line = journal_line (out, "1");
+  json_object *att = attempts_of (line);
+  g_assert_cmpuint (json_object_array_length (att), ==, 2);
+  g_assert_cmpstr (attempt_field (att, 0, "instance"), ==, "a-checked");
+  g_assert_cmpstr (attempt_field (att, 0, "class"), ==, "rejected");
+  g_assert_cmpstr (attempt_field (att, 1, "instance"), ==, "gen-b");
+  json_object_put (line);
+  line = journal_line (out, "2");
+  att = attempts_of (line);
+  g_assert_cmpuint (json_object_array_length (att), ==, 1);
+  g_assert_cmpstr (attempt_field (att, 0, "instance"), ==, "a-checked");
+  json_object_put (line);
+  vht_rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -373,5 +407,6 @@ main (int argc, char **argv)
   g_test_add_func ("/retry/run/last-resort", test_last_resort);
   g_test_add_func ("/retry/run/cycle", test_wrapper_cycle_refused);
   g_test_add_func ("/retry/run/spread", test_spread_adds_quotas);
+  g_test_add_func ("/retry/run/gate", test_gate_sends_to_next_generator);
   return g_test_run ();
 }

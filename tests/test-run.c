@@ -359,6 +359,34 @@ test_output_locked (Fixture *f, gconstpointer data)
 }
 
 static void
+test_shards_and_merge (Fixture *f, gconstpointer data)
+{
+  /* Reference: one unsharded run. */
+  g_autoptr (VhtResult) ref = vht_vhost (NULL, "--config", f->ini, "--quiet", NULL);
+  g_assert_cmpint (ref->status, ==, 0);
+  g_autofree gchar *expected = fingerprint (f, 8);
+  /* Two shards into two folders, then merged into a third. */
+  g_autofree gchar *s1 = g_build_filename (f->dir, "s1", NULL), *s2 = g_build_filename (f->dir, "s2", NULL);
+  g_autoptr (VhtResult) a = vht_vhost (NULL, "--config", f->ini, "--quiet", "--shard", "1/2", "--output", s1, NULL);
+  g_autoptr (VhtResult) b = vht_vhost (NULL, "--config", f->ini, "--quiet", "--shard", "2/2", "--output", s2, NULL);
+  g_assert_cmpint (a->status, ==, 0);
+  g_assert_cmpint (b->status, ==, 0);
+  g_autofree gchar *tasks = g_build_filename (f->dir, "task.csv", NULL);
+  g_autofree gchar *merged = g_build_filename (f->dir, "merged", NULL);
+  /* One shard alone is incomplete: exit 2, rows named, no zip. */
+  g_autoptr (VhtResult) half = vht_vhost (NULL, "merge", "--tasks", tasks, "--output", merged, s1, NULL);
+  g_assert_cmpint (half->status, ==, 2);
+  g_assert_nonnull (strstr (half->err, "row 2: no shard has it done"));
+  g_autoptr (VhtResult) m = vht_vhost (NULL, "merge", "--tasks", tasks, "--output", merged, s1, s2, NULL);
+  g_assert_cmpint (m->status, ==, 0);
+  /* Same submission as the unsharded run. */
+  g_free (f->out);
+  f->out = g_strdup (merged);
+  g_autofree gchar *got = fingerprint (f, 8);
+  g_assert_cmpstr (got, ==, expected);
+}
+
+static void
 test_shipped_configs_valid (Fixture *f, gconstpointer data)
 {
   /* conf/pipeline.ini and conf/demo.ini stay true to the plugins. */
@@ -391,5 +419,6 @@ main (int argc, char **argv)
   ADD ("translation", test_translation, 1);
   ADD ("shipped-configs", test_shipped_configs_valid, 1);
   ADD ("output-locked", test_output_locked, 2);
+  ADD ("shards-merge", test_shards_and_merge, 2);
   return g_test_run ();
 }
