@@ -78,13 +78,17 @@ demo() {
   trap 'kill $EMU_PID 2>/dev/null || true' EXIT
   say "vhost --config conf/demo.ini   (emulator on port $port)"
   set +e
-  DASHSCOPE_API_KEY=sk-test BFL_API_KEY=bfl-test VHOST_PLUGIN_PATH=$(plugin_path "$top/build") \
+  # The emulator's test credentials (never real ones).
+  DASHSCOPE_API_KEY=sk-test BFL_API_KEY=bfl-test \
+  ALIBABA_CLOUD_ACCESS_KEY_ID=LTAItestkey0000001 ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret \
+  TENCENTCLOUD_SECRET_ID=AKIDtest0000000000000000 TENCENTCLOUD_SECRET_KEY=test-secret-key \
+  VHOST_PLUGIN_PATH=$(plugin_path "$top/build") \
     build/vhost --config conf/demo.ini --output "$out"
   local rc=$?
   set -e
   say "vhost validate $out/result.zip --tasks examples/task.csv"
   build/vhost validate "$out/result.zip" --tasks examples/task.csv || true
-  echo "Images: $out/imgs/   journal: $out/journal.jsonl"
+  echo "Images: $out/imgs/   journal: $out/journal.jsonl   report: $out/report.html"
   return $rc
 }
 

@@ -83,13 +83,19 @@ row_worker (gpointer data, gpointer user_data)
                   task.type_name, task.type_name);
   else if (task.ori_image != NULL)
     image = vh_image_new_from_file (task.ori_image, &error);
+  /* `instance` names the stage that made the image (the first), or the
+   * stage that failed; later stages transform or check. */
   for (guint i = 0; chain && !error && i < chain->len; i++)
     {
       VhInstance *in = chain->pdata[i];
       VhImage *out = NULL;
-      instance = in->name;
+      if (i == 0)
+        instance = in->name;
       if (!vh_instance_run (in, &task, image, &out, run->cancel, &error))
-        break;
+        {
+          instance = in->name;
+          break;
+        }
       vh_image_free (image);
       image = out;
     }
@@ -112,6 +118,13 @@ row_worker (gpointer data, gpointer user_data)
       json_add_str (line, "type", task.type_name);
       json_add_str (line, "status", error ? "failed" : "done");
       json_add_str (line, "instance", instance);
+      if (chain && chain->len > 1)
+        {
+          json_object *stages = json_object_new_array ();
+          for (guint i = 0; i < chain->len; i++)
+            json_object_array_add (stages, json_object_new_string (((VhInstance *) chain->pdata[i])->name));
+          json_object_object_add (line, "chain", stages);
+        }
       json_object_object_add (line, "ms", json_object_new_int64 (ms));
       if (error)
         {
