@@ -64,12 +64,12 @@ describe_upload_token (Aigc *a, GCancellable *cancel, GError **error)
   json_object *data = vh_json_member (body, "Data");
   if (!(reply.status >= 200 && reply.status < 300) || code == NULL || json_object_get_int64 (code) != 200)
     {
-      if (code != NULL && json_object_is_type (code, json_type_int))
+      gint64 n;
+      if (vh_json_int (code, &n))
         {
-          VhErrorClass klass = aigc_code_class (json_object_get_int64 (code));
+          VhErrorClass klass = aigc_code_class (n);
           vh_set_error (error, klass, klass == VH_ERROR_QUOTA ? reply.retry_after_ms : -1,
-                        "DescribeUploadToken: Code %" G_GINT64_FORMAT " (HTTP %ld)", json_object_get_int64 (code),
-                        reply.status);
+                        "DescribeUploadToken: Code %" G_GINT64_FORMAT " (HTTP %ld)", n, reply.status);
         }
       else
         vh_acs_set_error (error, call.action, &reply, body, "Code", "Message");

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include "vhost/plugin.h"
 #include "vh-sign.h"
+#include "vh-json.h"   /* vh_json_parse, vh_json_member, vh_json_str, vh_json_number */
 
 G_BEGIN_DECLS
 
@@ -50,13 +51,6 @@ gboolean vh_detect_finish (const VhDetectCommon *c, const VhTask *task, const Vh
 
 /* The image a service receives: the input fitted to its limits. */
 VhImage *vh_detect_fit    (const VhImage *input, const VhImageLimits *limits, const char *what, GError **error);
-
-/* JSON helpers (NULL when absent or of another type). */
-json_object *vh_json_parse  (GBytes *bytes, const char *what, GError **error);   /* an object, or INTERNAL */
-json_object *vh_json_member (json_object *obj, const char *key);
-const char  *vh_json_str    (json_object *obj, const char *key);
-/* A number or a numeric string ("0.9796"); FALSE when neither. */
-gboolean     vh_json_number (json_object *v, gdouble *out);
 
 /* ------------------------------------------------------------ Alibaba POP */
 

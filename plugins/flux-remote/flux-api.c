@@ -19,59 +19,21 @@ flux_timeout_ms (const FluxCall *c, gint64 wanted_ms)
   return CLAMP (flux_remaining_ms (c), 1000, wanted_ms);
 }
 
-json_object *
-flux_parse_json (GBytes *bytes, const char *what, GError **error)
-{
-  gsize len = 0;
-  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
-  json_tokener *tok = json_tokener_new ();
-  json_object *obj = len > 0 ? json_tokener_parse_ex (tok, data, (int) len) : NULL;
-  gboolean ok = obj != NULL && json_tokener_get_error (tok) == json_tokener_success;
-  for (gsize i = ok ? json_tokener_get_parse_end (tok) : len; i < len; i++)
-    if (!g_ascii_isspace (data[i]))
-      ok = FALSE;
-  json_tokener_free (tok);
-  if (!ok || !json_object_is_type (obj, json_type_object))
-    {
-      json_object_put (obj);
-      vh_set_error (error, VH_ERROR_INTERNAL, -1, "%s: malformed JSON answer (%" G_GSIZE_FORMAT " bytes)",
-                    what, len);
-      return NULL;
-    }
-  return obj;
-}
-
-json_object *
-flux_json_get (json_object *obj, const char *key)
-{
-  json_object *v = NULL;
-  if (obj == NULL || !json_object_is_type (obj, json_type_object) || !json_object_object_get_ex (obj, key, &v))
-    return NULL;
-  return v;
-}
-
-const char *
-flux_json_string (json_object *obj, const char *key)
-{
-  json_object *v = flux_json_get (obj, key);
-  return v != NULL && json_object_is_type (v, json_type_string) ? json_object_get_string (v) : NULL;
-}
-
 /* A failed HTTP exchange with the API (bfl-flux.md, section 5). */
 void
 flux_set_http_error (GError **error, const VhHttpResponse *resp, const char *what)
 {
-  json_object *body = flux_parse_json (resp->body, what, NULL);   /* may be HTML or empty */
-  json_object *detail = flux_json_get (body, "detail");
+  json_object *body = vh_json_parse (resp->body, what, NULL);   /* may be HTML or empty */
+  json_object *detail = vh_json_member (body, "detail");
   g_autofree gchar *text = NULL;
   if (detail != NULL && json_object_is_type (detail, json_type_string))
     text = g_strdup (json_object_get_string (detail));
   else if (detail != NULL)
     text = g_strdup (json_object_to_json_string_ext (detail, JSON_C_TO_STRING_PLAIN));
-  else if (flux_json_string (body, "message") != NULL)
-    text = g_strdup (flux_json_string (body, "message"));
-  else if (flux_json_string (body, "error") != NULL)
-    text = g_strdup (flux_json_string (body, "error"));
+  else if (vh_json_str (body, "message") != NULL)
+    text = g_strdup (vh_json_str (body, "message"));
+  else if (vh_json_str (body, "error") != NULL)
+    text = g_strdup (vh_json_str (body, "error"));
 
   VhErrorClass klass;
   gint64 retry_after = resp->retry_after_ms;
@@ -99,7 +61,7 @@ flux_set_http_error (GError **error, const VhHttpResponse *resp, const char *wha
       if (retry_after < 0)
         {
           /* The header is authoritative; a body hint is a fallback only. */
-          json_object *ra = flux_json_get (body, "retry_after");
+          json_object *ra = vh_json_member (body, "retry_after");
           if (ra != NULL && (json_object_is_type (ra, json_type_int) || json_object_is_type (ra, json_type_double)))
             retry_after = (gint64) (json_object_get_double (ra) * 1000);
         }
@@ -156,7 +118,7 @@ flux_request_json (FluxCall *c, const char *method, const char *url, json_object
     }
   json_object *obj = NULL;
   if (resp->status >= 200 && resp->status < 300)
-    obj = flux_parse_json (resp->body, what, error);
+    obj = vh_json_parse (resp->body, what, error);
   else
     flux_set_http_error (error, resp, what);
   if (response_out != NULL)

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 #include "vhost/plugin.h"
+#include "vh-json.h"
 
 #define FLUX_LOG "flux-remote"
 
@@ -58,9 +59,6 @@ VhImage      *flux_fit_input       (const VhImage *input, GError **error);
 /* flux-api.c */
 gint64        flux_remaining_ms    (const FluxCall *c);
 gint64        flux_timeout_ms      (const FluxCall *c, gint64 wanted_ms);
-json_object  *flux_parse_json      (GBytes *bytes, const char *what, GError **error);
-json_object  *flux_json_get        (json_object *obj, const char *key);
-const char   *flux_json_string     (json_object *obj, const char *key);
 void          flux_set_http_error  (GError **error, const VhHttpResponse *response, const char *what);
 json_object  *flux_request_json    (FluxCall *c, const char *method, const char *url, json_object *body,
                                     gboolean send_key, const char *what,

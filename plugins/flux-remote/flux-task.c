@@ -31,10 +31,10 @@ key_allowed (const Flux *f, const char *url)
 static const char *
 status_detail (json_object *obj)
 {
-  json_object *d = flux_json_get (obj, "details");
+  json_object *d = vh_json_member (obj, "details");
   if (d != NULL && !json_object_is_type (d, json_type_null))
     return json_object_to_json_string_ext (d, JSON_C_TO_STRING_PLAIN);
-  const char *e = flux_json_string (obj, "error");
+  const char *e = vh_json_str (obj, "error");
   return e != NULL ? e : "";
 }
 
@@ -47,8 +47,8 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
   if (ticket == NULL)
     return NULL;
   gint64 submitted = g_get_monotonic_time ();
-  const char *id = flux_json_string (ticket, "id");
-  const char *purl = flux_json_string (ticket, "polling_url");
+  const char *id = vh_json_str (ticket, "id");
+  const char *purl = vh_json_str (ticket, "polling_url");
   if (id == NULL || *id == '\0')
     {
       vh_set_error (error, VH_ERROR_INTERNAL, -1, "submit: answer without an id");
@@ -117,7 +117,7 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
 
       const char *status = NULL;
       if (obj != NULL)
-        status = flux_json_string (obj, "status");
+        status = vh_json_str (obj, "status");
       else if (http == 404)
         status = "Task not found";    /* some clusters answer 404 instead */
 
@@ -151,7 +151,7 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
 
       if (strcmp (status, "Ready") == 0)
         {
-          const char *sample = flux_json_string (flux_json_get (obj, "result"), "sample");
+          const char *sample = vh_json_str (vh_json_member (obj, "result"), "sample");
           g_autofree gchar *sample_url = g_strdup (sample);
           json_object_put (obj);
           g_clear_error (&last_error);

@@ -23,57 +23,6 @@ wanx_timeout_ms (const WanxCall *c, gint64 wanted_ms)
   return CLAMP (wanx_remaining_ms (c), 1000, wanted_ms);
 }
 
-/* ------------------------------------------------------------ JSON */
-
-json_object *
-wanx_parse_json (GBytes *bytes, const char *what, GError **error)
-{
-  gsize len = 0;
-  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
-  json_tokener *tok = json_tokener_new ();
-  json_object *obj = len > 0 ? json_tokener_parse_ex (tok, data, (int) len) : NULL;
-  enum json_tokener_error jerr = json_tokener_get_error (tok);
-  gboolean ok = obj != NULL && jerr == json_tokener_success;
-  if (ok)
-    {
-      /* Only whitespace may follow the document. */
-      for (gsize i = json_tokener_get_parse_end (tok); i < len; i++)
-        if (!g_ascii_isspace (data[i]))
-          ok = FALSE;
-    }
-  json_tokener_free (tok);
-  if (!ok || !json_object_is_type (obj, json_type_object))
-    {
-      json_object_put (obj);
-      vh_set_error (error, VH_ERROR_INTERNAL, -1, "%s: malformed JSON answer (%" G_GSIZE_FORMAT " bytes)",
-                    what, len);
-      return NULL;
-    }
-  return obj;
-}
-
-/* obj["a"]["b"]... for a dotted path; NULL when any step is missing. */
-json_object *
-wanx_json_get (json_object *obj, const char *path)
-{
-  g_auto(GStrv) steps = g_strsplit (path, ".", -1);
-  for (gchar **s = steps; obj != NULL && *s != NULL; s++)
-    {
-      json_object *next = NULL;
-      if (!json_object_is_type (obj, json_type_object) || !json_object_object_get_ex (obj, *s, &next))
-        return NULL;
-      obj = next;
-    }
-  return obj;
-}
-
-const char *
-wanx_json_string (json_object *obj, const char *path)
-{
-  json_object *v = wanx_json_get (obj, path);
-  return v != NULL && json_object_is_type (v, json_type_string) ? json_object_get_string (v) : NULL;
-}
-
 /* ------------------------------------------------------------ errors */
 
 static gboolean
@@ -153,17 +102,17 @@ wanx_classify (glong http_status, const char *code, const char *message)
 void
 wanx_set_api_error (GError **error, const VhHttpResponse *response, json_object *body, const char *what)
 {
-  const char *code = wanx_json_string (body, "code");
-  const char *message = wanx_json_string (body, "message");
+  const char *code = vh_json_str (body, "code");
+  const char *message = vh_json_str (body, "message");
   if (message == NULL)
-    message = wanx_json_string (body, "msg");
+    message = vh_json_str (body, "msg");
   if (code == NULL)
     {
-      code = wanx_json_string (body, "output.code");
+      code = vh_json_str (body, "output.code");
       if (message == NULL)
-        message = wanx_json_string (body, "output.message");
+        message = vh_json_str (body, "output.message");
     }
-  const char *request_id = wanx_json_string (body, "request_id");
+  const char *request_id = vh_json_str (body, "request_id");
   glong status = response != NULL ? response->status : 0;
   VhErrorClass klass = wanx_classify (status, code, message);
   gint64 retry_after = response != NULL ? response->retry_after_ms : -1;
@@ -235,10 +184,10 @@ wanx_request_json (WanxCall *c, const char *method, const char *path, json_objec
 
   json_object *obj = NULL;
   if (resp->status >= 200 && resp->status < 300)
-    obj = wanx_parse_json (resp->body, what, error);
+    obj = vh_json_parse (resp->body, what, error);
   else
     {
-      json_object *err_body = wanx_parse_json (resp->body, what, NULL);   /* may be HTML */
+      json_object *err_body = vh_json_parse (resp->body, what, NULL);   /* may be HTML */
       wanx_set_api_error (error, resp, err_body, what);
       json_object_put (err_body);
     }

@@ -241,11 +241,11 @@ qwen_call (WanxCall *c, json_object *body, GError **error)
   if (obj == NULL)
     return NULL;
   gchar *url = NULL;
-  if (wanx_json_string (obj, "code") != NULL && *wanx_json_string (obj, "code") != '\0')
+  if (vh_json_str (obj, "code") != NULL && *vh_json_str (obj, "code") != '\0')
     wanx_set_api_error (error, NULL, obj, "qwen edit");
   else
-    url = wanx_first_result_url (wanx_json_get (obj, "output"), "qwen edit", error);
-  const char *rid = wanx_json_string (obj, "request_id");
+    url = wanx_first_result_url (vh_json_member (obj, "output"), "qwen edit", error);
+  const char *rid = vh_json_str (obj, "request_id");
   if (rid != NULL)
     wanx_note_string (c, "wanx_request_id", rid);
   json_object_put (obj);

@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 #include "vhost/plugin.h"
+#include "vh-json.h"
 
 #define WANX_LOG "wanx"
 
@@ -75,9 +76,6 @@ extern const VhOption wanx_options[];
 /* wanx-api.c */
 gint64        wanx_remaining_ms   (const WanxCall *c);
 gint64        wanx_timeout_ms     (const WanxCall *c, gint64 wanted_ms);
-json_object  *wanx_parse_json     (GBytes *bytes, const char *what, GError **error);
-const char   *wanx_json_string    (json_object *obj, const char *path);
-json_object  *wanx_json_get       (json_object *obj, const char *path);
 VhErrorClass  wanx_classify       (glong http_status, const char *code, const char *message);
 void          wanx_set_api_error  (GError **error, const VhHttpResponse *response, json_object *body,
                                    const char *what);

@@ -17,29 +17,29 @@
 gchar *
 wanx_first_result_url (json_object *output, const char *what, GError **error)
 {
-  json_object *results = wanx_json_get (output, "results");
+  json_object *results = vh_json_member (output, "results");
   json_object *failed = NULL;
   if (results != NULL && json_object_is_type (results, json_type_array))
     for (size_t i = 0; i < json_object_array_length (results); i++)
       {
         json_object *item = json_object_array_get_idx (results, i);
-        const char *url = wanx_json_string (item, "url");
+        const char *url = vh_json_str (item, "url");
         if (url != NULL && *url != '\0')
           return g_strdup (url);
-        if (failed == NULL && wanx_json_string (item, "code") != NULL)
+        if (failed == NULL && vh_json_str (item, "code") != NULL)
           failed = item;
       }
 
-  json_object *choices = wanx_json_get (output, "choices");
+  json_object *choices = vh_json_member (output, "choices");
   if (choices != NULL && json_object_is_type (choices, json_type_array))
     for (size_t i = 0; i < json_object_array_length (choices); i++)
       {
-        json_object *content = wanx_json_get (json_object_array_get_idx (choices, i), "message.content");
+        json_object *content = vh_json_member (json_object_array_get_idx (choices, i), "message.content");
         if (content == NULL || !json_object_is_type (content, json_type_array))
           continue;
         for (size_t j = 0; j < json_object_array_length (content); j++)
           {
-            const char *url = wanx_json_string (json_object_array_get_idx (content, j), "image");
+            const char *url = vh_json_str (json_object_array_get_idx (content, j), "image");
             if (url != NULL && *url != '\0')
               return g_strdup (url);
           }
@@ -83,10 +83,10 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
                                            wanx_timeout_ms (c, w->request_timeout_ms), "submit", NULL, error);
   if (ticket == NULL)
     return NULL;
-  const char *tid = wanx_json_string (ticket, "output.task_id");
+  const char *tid = vh_json_str (ticket, "output.task_id");
   if (tid == NULL || *tid == '\0' || strchr (tid, '/') != NULL || strchr (tid, '?') != NULL)
     {
-      if (wanx_json_string (ticket, "code") != NULL)
+      if (vh_json_str (ticket, "code") != NULL)
         wanx_set_api_error (error, NULL, ticket, "submit");
       else
         vh_set_error (error, VH_ERROR_INTERNAL, -1, "submit: answer without a usable output.task_id");
@@ -170,7 +170,7 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
         }
       failures = 0;
 
-      const char *ts = wanx_json_string (obj, "output.task_status");
+      const char *ts = vh_json_str (obj, "output.task_status");
       if (ts == NULL)
         ts = "";
       g_free (last_status);
@@ -178,7 +178,7 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
 
       if (g_strcmp0 (ts, "SUCCEEDED") == 0)
         {
-          gchar *url = wanx_first_result_url (wanx_json_get (obj, "output"), what, error);
+          gchar *url = wanx_first_result_url (vh_json_member (obj, "output"), what, error);
           vh_log (VH_LOG_DEBUG, WANX_LOG, "%s: SUCCEEDED after %" G_GINT64_FORMAT " ms, %u polls", what,
                   (g_get_monotonic_time () - submitted) / 1000, polls);
           json_object_put (obj);

@@ -34,7 +34,7 @@ wanx_policy_free (WanxPolicy *p)
 static gchar *
 member_text (json_object *data, const char *key)
 {
-  json_object *v = wanx_json_get (data, key);
+  json_object *v = vh_json_member (data, key);
   if (v == NULL || json_object_is_type (v, json_type_null))
     return NULL;
   if (json_object_is_type (v, json_type_string))
@@ -54,7 +54,7 @@ fetch_policy (WanxCall *c, GError **error)
                                         error);
   if (obj == NULL)
     return NULL;
-  json_object *data = wanx_json_get (obj, "data");
+  json_object *data = vh_json_member (obj, "data");
   WanxPolicy *p = g_new0 (WanxPolicy, 1);
   p->policy = member_text (data, "policy");
   p->signature = member_text (data, "signature");

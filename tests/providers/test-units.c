@@ -60,7 +60,7 @@ parse (const char *text)
 {
   GBytes *b = g_bytes_new_static (text, strlen (text));
   GError *error = NULL;
-  json_object *o = wanx_parse_json (b, "test", &error);
+  json_object *o = vh_json_parse (b, "test", &error);
   g_assert_no_error (error);
   g_bytes_unref (b);
   return o;
@@ -74,7 +74,7 @@ test_wanx_results (void)
   json_object *o = parse ("{\"output\": {\"task_status\": \"SUCCEEDED\", \"results\": ["
                           "{\"code\": \"InternalError.Timeout\", \"message\": \"slow\"},"
                           "{\"url\": \"https://x/a.png\"}]}}");
-  g_autofree gchar *url = wanx_first_result_url (wanx_json_get (o, "output"), "t", &error);
+  g_autofree gchar *url = wanx_first_result_url (vh_json_member (o, "output"), "t", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (url, ==, "https://x/a.png");
   json_object_put (o);
@@ -82,21 +82,21 @@ test_wanx_results (void)
   /* Only failed elements: classified by their code. */
   o = parse ("{\"output\": {\"task_status\": \"SUCCEEDED\", \"results\": ["
              "{\"code\": \"DataInspectionFailed\", \"message\": \"Output data may contain inappropriate content.\"}]}}");
-  g_assert_null (wanx_first_result_url (wanx_json_get (o, "output"), "t", &error));
+  g_assert_null (wanx_first_result_url (vh_json_member (o, "output"), "t", &error));
   g_assert_cmpint (vh_error_class (error), ==, VH_ERROR_REJECTED);
   g_clear_error (&error);
   json_object_put (o);
 
   /* Neither: an unexpected answer. */
   o = parse ("{\"output\": {\"task_status\": \"SUCCEEDED\", \"results\": []}}");
-  g_assert_null (wanx_first_result_url (wanx_json_get (o, "output"), "t", &error));
+  g_assert_null (wanx_first_result_url (vh_json_member (o, "output"), "t", &error));
   g_assert_cmpint (vh_error_class (error), ==, VH_ERROR_INTERNAL);
   g_clear_error (&error);
   json_object_put (o);
 
   /* The multimodal shape. */
   o = parse ("{\"output\": {\"choices\": [{\"message\": {\"content\": [{\"image\": \"https://x/q.png\"}]}}]}}");
-  g_autofree gchar *q = wanx_first_result_url (wanx_json_get (o, "output"), "t", &error);
+  g_autofree gchar *q = wanx_first_result_url (vh_json_member (o, "output"), "t", &error);
   g_assert_cmpstr (q, ==, "https://x/q.png");
   json_object_put (o);
 }
@@ -109,14 +109,14 @@ test_wanx_parse_json (void)
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       GBytes *b = g_bytes_new_static (bad[i], strlen (bad[i]));
-      g_assert_null (wanx_parse_json (b, "t", &error));
+      g_assert_null (vh_json_parse (b, "t", &error));
       g_assert_cmpint (vh_error_class (error), ==, VH_ERROR_INTERNAL);
       g_clear_error (&error);
       g_bytes_unref (b);
     }
   json_object *o = parse ("  {\"a\": {\"b\": \"c\"}}\n ");
-  g_assert_cmpstr (wanx_json_string (o, "a.b"), ==, "c");
-  g_assert_null (wanx_json_string (o, "a.x"));
+  g_assert_cmpstr (vh_json_str (o, "a.b"), ==, "c");
+  g_assert_null (vh_json_str (o, "a.x"));
   json_object_put (o);
 }
 
