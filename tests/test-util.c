@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <signal.h>
 #include <string.h>
+#include <json-c/json.h>
 
 gchar *
 vht_tmpdir (void)
@@ -181,4 +182,64 @@ vht_make_tasks (const char *dir, guint per_type)
       }
   vht_write (dir, "task.csv", csv->str);
   g_string_free (csv, TRUE);
+}
+
+void
+vht_run_dir_new (gchar **dir, gchar **ini, gchar **out)
+{
+  *dir = vht_tmpdir ();
+  *ini = g_build_filename (*dir, "pipeline.ini", NULL);
+  *out = g_build_filename (*dir, "out", NULL);
+}
+
+void
+vht_run_dir_free (gchar *dir, gchar *ini, gchar *out, const char *keep_env)
+{
+  if (g_getenv (keep_env) == NULL)
+    vht_rm_rf (dir);
+  else
+    g_printerr ("kept %s\n", dir);
+  g_free (dir);
+  g_free (ini);
+  g_free (out);
+}
+
+static void
+put_json (gpointer o)
+{
+  json_object_put (o);
+}
+
+GHashTable *
+vht_read_journal (const char *out_dir)
+{
+  g_autofree gchar *path = g_build_filename (out_dir, "journal.jsonl", NULL);
+  g_autofree gchar *text = vht_read (path);
+  g_assert_nonnull (text);
+  GHashTable *rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, put_json);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (gchar **l = lines; *l; l++)
+    {
+      if (**l == '\0')
+        continue;
+      json_object *o = json_tokener_parse (*l);
+      g_assert_nonnull (o);
+      json_object *idx = NULL;
+      if (!json_object_object_get_ex (o, "index", &idx))
+        {
+          json_object_put (o);
+          continue;
+        }
+      g_hash_table_replace (rows, g_strdup (json_object_get_string (idx)), o);
+    }
+  return rows;
+}
+
+const char *
+vht_journal_field (GHashTable *rows, const char *index, const char *name)
+{
+  json_object *o = g_hash_table_lookup (rows, index), *v = NULL;
+  if (o == NULL || !json_object_object_get_ex (o, name, &v) || v == NULL)
+    return NULL;
+  return json_object_get_string (v);
 }

@@ -135,9 +135,7 @@ setup (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
   g_assert_true (vh_emu_reset (emu, &error));
-  f->dir = vht_tmpdir ();
-  f->ini = g_build_filename (f->dir, "pipeline.ini", NULL);
-  f->out = g_build_filename (f->dir, "out", NULL);
+  vht_run_dir_new (&f->dir, &f->ini, &f->out);
   g_autofree gchar *imgs = g_build_filename (f->dir, "imgs", NULL);
   g_mkdir_with_parents (imgs, 0755);
 }
@@ -145,50 +143,17 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  if (g_getenv ("DET_KEEP") == NULL)
-    vht_rm_rf (f->dir);
-  else
-    g_printerr ("kept %s\n", f->dir);
-  g_free (f->dir);
-  g_free (f->ini);
-  g_free (f->out);
+  vht_run_dir_free (f->dir, f->ini, f->out, "DET_KEEP");
 }
 
 /* ------------------------------------------------------------ journal */
 
-static void
-put_json (gpointer o)
-{
-  json_object_put (o);
-}
-
-static GHashTable *
-read_journal (Fixture *f)
-{
-  g_autofree gchar *path = g_build_filename (f->out, "journal.jsonl", NULL);
-  g_autofree gchar *text = vht_read (path);
-  g_assert_nonnull (text);
-  GHashTable *rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, put_json);
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (gchar **l = lines; *l; l++)
-    {
-      json_object *o = **l != '\0' ? json_tokener_parse (*l) : NULL, *idx = NULL;
-      if (o != NULL && json_object_object_get_ex (o, "index", &idx))
-        g_hash_table_replace (rows, g_strdup (json_object_get_string (idx)), o);
-      else
-        json_object_put (o);
-    }
-  return rows;
-}
-
+/* A row's journal member by its number (vht_journal_field). */
 static const char *
 field (GHashTable *rows, guint index, const char *name)
 {
   g_autofree gchar *key = g_strdup_printf ("%u", index);
-  json_object *o = g_hash_table_lookup (rows, key), *v = NULL;
-  if (o == NULL || !json_object_object_get_ex (o, name, &v) || v == NULL)
-    return NULL;
-  return json_object_get_string (v);
+  return vht_journal_field (rows, key, name);
 }
 
 static json_object *
@@ -282,7 +247,7 @@ run_verdicts (Fixture *f, Service svc, const char *extra, const char *service_na
   g_autoptr (VhtResult) r = run_vhost (f, NULL);
   if (r->status != 0)
     g_error ("vhost exited %d\nstdout:\n%s\nstderr:\n%s", r->status, r->out, r->err);
-  g_autoptr (GHashTable) rows = read_journal (f);
+  g_autoptr (GHashTable) rows = vht_read_journal (f->out);
   for (guint i = 1; i <= f->rows; i++)
     {
       g_assert_cmpstr (field (rows, i, "status"), ==, "done");
@@ -372,7 +337,7 @@ test_gate_rejects (Fixture *f, gconstpointer data)
   f->paced = TRUE;
   write_ini (f, SVC_TENCENT, "reject_above = 0.75\n");
   g_autoptr (VhtResult) r = run_vhost (f, NULL);
-  g_autoptr (GHashTable) rows = read_journal (f);
+  g_autoptr (GHashTable) rows = vht_read_journal (f->out);
   for (guint i = 1; i <= 4; i++)
     {
       gboolean high = i % 2 == 1;
@@ -397,7 +362,7 @@ run_failing (Fixture *f, Service svc, const char *extra, const char *const *env,
   write_tasks (f, seeds, 3);
   write_ini (f, svc, extra);
   g_autoptr (VhtResult) r = run_vhost (f, env);
-  g_autoptr (GHashTable) rows = read_journal (f);
+  g_autoptr (GHashTable) rows = vht_read_journal (f->out);
   guint failed = 0;
   for (guint i = 1; i <= 3; i++)
     if (g_strcmp0 (field (rows, i, "status"), "failed") == 0)
@@ -451,7 +416,7 @@ test_bad_image_invalid_input (Fixture *f, gconstpointer data)
   vht_write (f->dir, "task.csv", "index,task_type,prompt,ori_image,target_image\n1,tie,x,imgs/bad.jpg,\n");
   write_ini (f, SVC_TENCENT, NULL);
   g_autoptr (VhtResult) r = run_vhost (f, NULL);
-  g_autoptr (GHashTable) rows = read_journal (f);
+  g_autoptr (GHashTable) rows = vht_read_journal (f->out);
   g_assert_cmpstr (field (rows, 1, "status"), ==, "failed");
   g_assert_cmpstr (field (rows, 1, "class"), ==, "invalid-input");
 }
@@ -499,7 +464,7 @@ test_credentials_never_shown (Fixture *f, gconstpointer data)
       write_ini (f, svc, "reject_above = 0.6\n");
       /* A successful run (some rows rejected), verbose. */
       g_autoptr (VhtResult) ok = vht_vhost (env, "--config", f->ini, "--verbose", NULL);
-      g_autoptr (GHashTable) rows = read_journal (f);
+      g_autoptr (GHashTable) rows = vht_read_journal (f->out);
       g_assert_nonnull (verdict (rows, 1));
       assert_absent (f, ok, secrets);
       vht_rm_rf (f->out);

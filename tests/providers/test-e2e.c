@@ -51,9 +51,7 @@ setup (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
   g_assert_true (vh_emu_reset (emu, &error));
-  f->dir = vht_tmpdir ();
-  f->ini = g_build_filename (f->dir, "pipeline.ini", NULL);
-  f->out = g_build_filename (f->dir, "out", NULL);
+  vht_run_dir_new (&f->dir, &f->ini, &f->out);
   write_tasks (f->dir);
   write_ini (f, NULL);
 }
@@ -61,51 +59,7 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  if (!g_getenv ("E2E_KEEP")) vht_rm_rf (f->dir); else g_printerr ("kept %s\n", f->dir);
-  g_free (f->dir);
-  g_free (f->ini);
-  g_free (f->out);
-}
-
-static void
-put_json (gpointer o)
-{
-  json_object_put (o);
-}
-
-/* journal.jsonl: the last line of each index. */
-static GHashTable *
-read_journal (Fixture *f)
-{
-  g_autofree gchar *path = g_build_filename (f->out, "journal.jsonl", NULL);
-  g_autofree gchar *text = vht_read (path);
-  g_assert_nonnull (text);
-  GHashTable *rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, put_json);
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (gchar **l = lines; *l; l++)
-    {
-      if (**l == '\0')
-        continue;
-      json_object *o = json_tokener_parse (*l);
-      g_assert_nonnull (o);
-      json_object *idx = NULL;
-      if (!json_object_object_get_ex (o, "index", &idx))
-        {
-          json_object_put (o);
-          continue;
-        }
-      g_hash_table_replace (rows, g_strdup (json_object_get_string (idx)), o);
-    }
-  return rows;
-}
-
-static const char *
-field (GHashTable *rows, const char *index, const char *name)
-{
-  json_object *o = g_hash_table_lookup (rows, index), *v = NULL;
-  if (o == NULL || !json_object_object_get_ex (o, name, &v) || v == NULL)
-    return NULL;
-  return json_object_get_string (v);
+  vht_run_dir_free (f->dir, f->ini, f->out, "E2E_KEEP");
 }
 
 static void
@@ -134,13 +88,13 @@ test_all_modes (Fixture *f, gconstpointer data)
   g_autoptr (VhtResult) r = vht_vhost (env, "--config", f->ini, NULL);
   if (r->status != 0)
     g_error ("vhost exited %d\nstdout:\n%s\nstderr:\n%s", r->status, r->out, r->err);
-  g_autoptr (GHashTable) rows = read_journal (f);
+  g_autoptr (GHashTable) rows = vht_read_journal (f->out);
   static const char *const inst[] = { NULL, "wanx-t2i", "wanx-t2i", "kontext", "kontext", "qwen", "qwen" };
   for (int i = 1; i <= 6; i++)
     {
       g_autofree gchar *idx = g_strdup_printf ("%d", i);
-      g_assert_cmpstr (field (rows, idx, "status"), ==, "done");
-      g_assert_cmpstr (field (rows, idx, "instance"), ==, inst[i]);
+      g_assert_cmpstr (vht_journal_field (rows, idx, "status"), ==, "done");
+      g_assert_cmpstr (vht_journal_field (rows, idx, "instance"), ==, inst[i]);
     }
   assert_image (f, "1", 1, 1);
   assert_image (f, "3", 900, 600);
@@ -179,11 +133,11 @@ test_rejected_row (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   const char *env[] = { "E2E_DASHSCOPE_KEY=sk-test", "E2E_BFL_KEY=bfl-test", NULL };
   g_autoptr (VhtResult) r = vht_vhost (env, "--config", f->ini, NULL);
-  g_autoptr (GHashTable) rows = read_journal (f);
-  g_assert_cmpstr (field (rows, "1", "status"), ==, "failed");
-  g_assert_cmpstr (field (rows, "1", "class"), ==, "rejected");
-  g_assert_cmpstr (field (rows, "3", "status"), ==, "done");
-  g_assert_cmpstr (field (rows, "5", "status"), ==, "done");
+  g_autoptr (GHashTable) rows = vht_read_journal (f->out);
+  g_assert_cmpstr (vht_journal_field (rows, "1", "status"), ==, "failed");
+  g_assert_cmpstr (vht_journal_field (rows, "1", "class"), ==, "rejected");
+  g_assert_cmpstr (vht_journal_field (rows, "3", "status"), ==, "done");
+  g_assert_cmpstr (vht_journal_field (rows, "5", "status"), ==, "done");
 }
 
 /* A wrong DashScope key: its rows fail as AUTH, and the key appears in no
@@ -194,10 +148,10 @@ test_bad_key_not_leaked (Fixture *f, gconstpointer data)
   const char *secret = "sk-e2e-wrong-5f4e3d2c1b0a";
   const char *env[] = { "E2E_DASHSCOPE_KEY=sk-e2e-wrong-5f4e3d2c1b0a", "E2E_BFL_KEY=bfl-test", NULL };
   g_autoptr (VhtResult) r = vht_vhost (env, "--config", f->ini, "--verbose", NULL);
-  g_autoptr (GHashTable) rows = read_journal (f);
-  g_assert_cmpstr (field (rows, "1", "status"), ==, "failed");
-  g_assert_cmpstr (field (rows, "1", "class"), ==, "auth");
-  g_assert_cmpstr (field (rows, "3", "status"), ==, "done");
+  g_autoptr (GHashTable) rows = vht_read_journal (f->out);
+  g_assert_cmpstr (vht_journal_field (rows, "1", "status"), ==, "failed");
+  g_assert_cmpstr (vht_journal_field (rows, "1", "class"), ==, "auth");
+  g_assert_cmpstr (vht_journal_field (rows, "3", "status"), ==, "done");
   g_assert_null (strstr (r->out, secret));
   g_assert_null (strstr (r->err, secret));
   GDir *d = g_dir_open (f->out, 0, NULL);
