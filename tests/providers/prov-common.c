@@ -299,3 +299,33 @@ prov_emu_faults (VhEmu *emu, const char *faults_json)
   if (!vh_emu_configure (emu, doc, &error))
     g_error ("emulator refused %s: %s", doc, error != NULL ? error->message : "?");
 }
+
+void
+prov_emu_reset (VhEmu *emu)
+{
+  GError *error = NULL;
+  /* Startup configuration back, faults and the request log cleared. */
+  g_assert_true (vh_emu_reset (emu, &error));
+  g_assert_no_error (error);
+}
+
+json_object *
+prov_last_request (VhEmu *emu, const char *fragment)
+{
+  json_object *log = prov_requests (emu);
+  g_autoptr(GPtrArray) hits = prov_requests_matching (log, fragment);
+  g_assert_cmpuint (hits->len, >, 0);
+  json_object *r = json_object_get (hits->pdata[hits->len - 1]);
+  json_object_put (log);
+  return r;
+}
+
+void
+prov_assert_aspect (const VhImage *out, gint in_w, gint in_h, double tolerance)
+{
+  gint w, h;
+  prov_image_size (out, &w, &h);
+  double want = (double) in_w / in_h, got = (double) w / h;
+  if (got / want > tolerance || want / got > tolerance)
+    g_error ("output %dx%d does not keep the %dx%d aspect", w, h, in_w, in_h);
+}

@@ -40,6 +40,13 @@ json_object  *prov_requests (VhEmu *emu);
 /* Requests whose path contains `fragment`, in order (borrowed from `log`). */
 GPtrArray    *prov_requests_matching (json_object *log, const char *fragment);
 json_object  *prov_json_path (json_object *obj, const char *dotted);
+/* The last request whose path contains `fragment` (asserts there is one);
+ * a new reference, caller puts it. */
+json_object  *prov_last_request (VhEmu *emu, const char *fragment);
+
+/* Fails the test unless `out` keeps the in_w:in_h aspect within the factor
+ * `tolerance` (1.03 = 3 %). */
+void          prov_assert_aspect (const VhImage *out, gint in_w, gint in_h, double tolerance);
 
 /* Asserts `error` is a VH_ERROR of `klass` (prints the message otherwise). */
 #define prov_assert_class(error, klass) \
@@ -61,5 +68,7 @@ VhEmu        *prov_emu_start (const char *extra_json);
 gchar        *prov_dashscope_base (VhEmu *emu);   /* .../api/v1 */
 gchar        *prov_bfl_base (VhEmu *emu);         /* .../bfl */
 void          prov_emu_faults (VhEmu *emu, const char *faults_json);
+/* Startup configuration back, faults and the request log cleared. */
+void          prov_emu_reset (VhEmu *emu);
 
 #endif

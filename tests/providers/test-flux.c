@@ -9,35 +9,15 @@
 static VhEmu *emu;
 static gchar *base;
 
-static void
-reset (void)
-{
-  GError *error = NULL;
-  /* Startup configuration back, faults and the request log cleared. */
-  g_assert_true (vh_emu_reset (emu, &error));
-  g_assert_no_error (error);
-}
-
 #define flux_new(error, ...) \
   prov_instance_new ("flux-remote", "flux-test", error, "base_url", base, "api_key_env", KEY_ENV, \
                      "poll_initial", "20ms", "poll_max", "200ms", "deadline", "20s", \
                      "request_timeout", "5s", __VA_ARGS__, NULL)
 
-static json_object *
-last_request (const char *fragment)
-{
-  json_object *log = prov_requests (emu);
-  g_autoptr(GPtrArray) hits = prov_requests_matching (log, fragment);
-  g_assert_cmpuint (hits->len, >, 0);
-  json_object *r = json_object_get (hits->pdata[hits->len - 1]);
-  json_object_put (log);
-  return r;
-}
-
 static void
 test_t2i_pro (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = flux_new (&error, "model", "flux-pro-1.1", "width", "1440", "height", "800", "seed", "5");
   g_assert_no_error (error);
@@ -48,16 +28,16 @@ test_t2i_pro (void)
   prov_image_size (out, &w, &h);
   g_assert_cmpint (w, ==, 1440);
   g_assert_cmpint (h, ==, 800);
-  json_object *req = last_request ("/v1/flux-pro-1.1");
+  json_object *req = prov_last_request (emu, "/v1/flux-pro-1.1");
   g_assert_cmpstr (json_object_get_string (prov_json_path (req, "headers.x-key")), ==, "bfl-test");
   g_assert_cmpint (json_object_get_int (prov_json_path (req, "json.width")), ==, 1440);
   g_assert_cmpint (json_object_get_int (prov_json_path (req, "json.seed")), ==, 5);
   json_object_put (req);
   /* Polls went to the returned polling_url; the sample download has no key. */
-  json_object *poll = last_request ("/get_result");
+  json_object *poll = prov_last_request (emu, "/get_result");
   g_assert_cmpstr (json_object_get_string (prov_json_path (poll, "method")), ==, "GET");
   json_object_put (poll);
-  json_object *dl = last_request ("/results/");
+  json_object *dl = prov_last_request (emu, "/results/");
   g_assert_null (prov_json_path (dl, "headers.x-key"));
   json_object_put (dl);
   vh_image_free (out);
@@ -67,7 +47,7 @@ test_t2i_pro (void)
 static void
 test_t2i_dev_default_size (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = flux_new (&error, "model", "flux-dev", "steps", "20", "guidance", "3.5");
   g_assert_no_error (error);
@@ -85,14 +65,14 @@ test_t2i_dev_default_size (void)
 static void
 test_t2i_ultra (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = flux_new (&error, "model", "flux-pro-1.1-ultra", "aspect_ratio", "16:9");
   g_assert_no_error (error);
   VhImage *out = NULL;
   g_assert_true (prov_run (inst, "t2i", "a fox in the snow", NULL, &out, NULL, &error));
   g_assert_no_error (error);
-  json_object *req = last_request ("/v1/flux-pro-1.1-ultra");
+  json_object *req = prov_last_request (emu, "/v1/flux-pro-1.1-ultra");
   g_assert_cmpstr (json_object_get_string (prov_json_path (req, "json.aspect_ratio")), ==, "16:9");
   g_assert_null (prov_json_path (req, "json.width"));
   json_object_put (req);
@@ -103,7 +83,7 @@ test_t2i_ultra (void)
 static void
 run_kontext (const char *model, const char *type, gint in_w, gint in_h, const char *expect_ratio)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = flux_new (&error, "model", model);
   g_assert_no_error (error);
@@ -111,13 +91,9 @@ run_kontext (const char *model, const char *type, gint in_w, gint in_h, const ch
   VhImage *out = NULL;
   g_assert_true (prov_run (inst, type, "make the sky purple", in, &out, NULL, &error));
   g_assert_no_error (error);
-  gint w, h;
-  prov_image_size (out, &w, &h);
-  double want = (double) in_w / in_h, got = (double) w / h;
-  if (got / want > 1.05 || want / got > 1.05)
-    g_error ("output %dx%d does not keep the %dx%d aspect", w, h, in_w, in_h);
+  prov_assert_aspect (out, in_w, in_h, 1.05);
   g_autofree gchar *path = g_strdup_printf ("/v1/%s", model);
-  json_object *req = last_request (path);
+  json_object *req = prov_last_request (emu, path);
   g_assert_cmpstr (json_object_get_string (prov_json_path (req, "json.aspect_ratio")), ==, expect_ratio);
   const char *img = json_object_get_string (prov_json_path (req, "json.input_image"));
   g_assert_nonnull (img);
@@ -142,7 +118,7 @@ test_kontext_vttie_max (void)
 static void
 test_kontext_large_input (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = flux_new (&error, "model", "flux-kontext-pro");
   g_assert_no_error (error);
@@ -150,7 +126,7 @@ test_kontext_large_input (void)
   VhImage *out = NULL;
   g_assert_true (prov_run (inst, "tie", "add a rainbow", in, &out, NULL, &error));
   g_assert_no_error (error);
-  json_object *req = last_request ("/v1/flux-kontext-pro");
+  json_object *req = prov_last_request (emu, "/v1/flux-kontext-pro");
   g_assert_cmpint (json_object_get_int64 (prov_json_path (req, "body_size")), <, 14 * 1000 * 1000);
   g_assert_cmpstr (json_object_get_string (prov_json_path (req, "json.aspect_ratio")), ==, "3:2");
   json_object_put (req);
@@ -177,7 +153,7 @@ test_edit_needs_kontext (void)
 static GError *
 kontext_with (const char *config_json, const char *deadline)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   g_assert_true (vh_emu_configure (emu, config_json, &error));
   g_assert_no_error (error);
@@ -191,7 +167,7 @@ kontext_with (const char *config_json, const char *deadline)
   if (prov_run (inst, "tie", "make it night", in, &out, NULL, &error))
     g_error ("expected a failure with %s", config_json);
   prov_instance_free (inst);
-  reset ();
+  prov_emu_reset (emu);
   return error;
 }
 
@@ -302,7 +278,7 @@ test_stuck_deadline (void)
 static void
 test_not_found_then_ready (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   prov_emu_faults (emu, "[{\"type\": \"task_not_found\", \"next\": 2}]");
   GError *error = NULL;
   ProvInstance *inst = flux_new (&error, "model", "flux-pro-1.1");
@@ -312,14 +288,14 @@ test_not_found_then_ready (void)
   g_assert_no_error (error);
   vh_image_free (out);
   prov_instance_free (inst);
-  reset ();
+  prov_emu_reset (emu);
 }
 
 /* Gateway errors and garbage while polling: the task lives on. */
 static void
 test_poll_survives_errors (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   prov_emu_faults (emu, "[{\"type\": \"http_503\", \"endpoint\": \"bfl.get_result\", \"next\": 2},"
                    " {\"type\": \"malformed_json\", \"endpoint\": \"bfl.get_result\", \"next\": 2}]");
   GError *error = NULL;
@@ -330,13 +306,13 @@ test_poll_survives_errors (void)
   g_assert_no_error (error);
   vh_image_free (out);
   prov_instance_free (inst);
-  reset ();
+  prov_emu_reset (emu);
 }
 
 static void
 test_bad_key (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   prov_log_capture_start ();
   GError *error = NULL;
   ProvInstance *inst = prov_instance_new ("flux-remote", "flux-test", &error, "base_url", base,

@@ -14,48 +14,18 @@
 static VhEmu *emu;
 static gchar *base;
 
-static void
-reset (void)
-{
-  GError *error = NULL;
-  /* Startup configuration back, faults and the request log cleared. */
-  g_assert_true (vh_emu_reset (emu, &error));
-  g_assert_no_error (error);
-}
-
 /* An instance on the emulator with fast polling; extra pairs follow. */
 #define wanx_new(error, ...) \
   prov_instance_new ("wanx", "wanx-test", error, "base_url", base, "api_key_env", KEY_ENV, \
                      "poll_initial", "20ms", "poll_max", "200ms", "deadline", "20s", \
                      "request_timeout", "5s", __VA_ARGS__, NULL)
 
-static json_object *
-last_request (const char *fragment)
-{
-  json_object *log = prov_requests (emu);
-  g_autoptr(GPtrArray) hits = prov_requests_matching (log, fragment);
-  g_assert_cmpuint (hits->len, >, 0);
-  json_object *r = json_object_get (hits->pdata[hits->len - 1]);
-  json_object_put (log);
-  return r;
-}
-
-static void
-assert_aspect (const VhImage *out, gint in_w, gint in_h)
-{
-  gint w, h;
-  prov_image_size (out, &w, &h);
-  double want = (double) in_w / in_h, got = (double) w / h;
-  if (got / want > 1.03 || want / got > 1.03)
-    g_error ("output %dx%d does not keep the %dx%d aspect", w, h, in_w, in_h);
-}
-
 /* ------------------------------------------------------------ happy paths */
 
 static void
 test_t2i (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = wanx_new (&error, "model", "wanx2.1-t2i-turbo", "seed", "42");
   g_assert_no_error (error);
@@ -67,7 +37,7 @@ test_t2i (void)
   g_assert_cmpint (w, ==, 1024);
   g_assert_cmpint (h, ==, 1024);
 
-  json_object *req = last_request ("text2image/image-synthesis");
+  json_object *req = prov_last_request (emu, "text2image/image-synthesis");
   g_assert_cmpstr (json_object_get_string (prov_json_path (req, "headers.x-dashscope-async")), ==, "enable");
   g_assert_cmpstr (json_object_get_string (prov_json_path (req, "headers.authorization")), ==, "Bearer sk-test");
   g_assert_cmpint (json_object_get_int (prov_json_path (req, "json.parameters.n")), ==, 1);
@@ -76,7 +46,7 @@ test_t2i (void)
   json_object_put (req);
 
   /* The result download never carries the key. */
-  json_object *dl = last_request ("/results/");
+  json_object *dl = prov_last_request (emu, "/results/");
   g_assert_null (prov_json_path (dl, "headers.authorization"));
   json_object_put (dl);
   vh_image_free (out);
@@ -86,14 +56,14 @@ test_t2i (void)
 static void
 test_t2i_size_option (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = wanx_new (&error, "model", "wan2.2-t2i-flash", "size", "1280x720");
   g_assert_no_error (error);
   VhImage *out = NULL;
   g_assert_true (prov_run (inst, "t2i", "a harbour at dusk", NULL, &out, NULL, &error));
   g_assert_no_error (error);
-  json_object *req = last_request ("text2image/image-synthesis");
+  json_object *req = prov_last_request (emu, "text2image/image-synthesis");
   g_assert_cmpstr (json_object_get_string (prov_json_path (req, "json.parameters.size")), ==, "1280*720");
   json_object_put (req);
   vh_image_free (out);
@@ -104,7 +74,7 @@ static void
 run_imageedit (const char *type, const char *upload, const char *expect_function, const char *extra_key,
                const char *extra_value)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = wanx_new (&error, "model", "wanx2.1-imageedit", "upload", upload,
                                  extra_key != NULL ? extra_key : "strength",
@@ -114,9 +84,9 @@ run_imageedit (const char *type, const char *upload, const char *expect_function
   VhImage *out = NULL;
   g_assert_true (prov_run (inst, type, "把招牌上的文字改成“营业中”", in, &out, NULL, &error));
   g_assert_no_error (error);
-  assert_aspect (out, 900, 600);
+  prov_assert_aspect (out, 900, 600, 1.03);
 
-  json_object *req = last_request ("image2image/image-synthesis");
+  json_object *req = prov_last_request (emu, "image2image/image-synthesis");
   g_assert_cmpstr (json_object_get_string (prov_json_path (req, "json.input.function")), ==, expect_function);
   const char *ref = json_object_get_string (prov_json_path (req, "json.input.base_image_url"));
   if (!strcmp (upload, "oss"))
@@ -124,7 +94,7 @@ run_imageedit (const char *type, const char *upload, const char *expect_function
       g_assert_true (g_str_has_prefix (ref, "oss://"));
       g_assert_cmpstr (json_object_get_string (prov_json_path (req, "headers.x-dashscope-ossresourceresolve")),
                        ==, "enable");
-      json_object *up = last_request ("/oss");
+      json_object *up = prov_last_request (emu, "/oss");
       g_assert_null (prov_json_path (up, "headers.authorization"));   /* OSS never sees the key */
       json_object_put (up);
     }
@@ -159,7 +129,7 @@ test_imageedit_vttie_function (void)
 static void
 test_imageedit_mask (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   g_autofree gchar *dir = g_dir_make_tmp ("wanx-mask-XXXXXX", NULL);
   g_autofree gchar *mask_path = g_build_filename (dir, "7.png", NULL);
   g_autofree gchar *template = g_build_filename (dir, "{index}.png", NULL);
@@ -174,7 +144,7 @@ test_imageedit_mask (void)
   VhImage *out = NULL;
   g_assert_true (prov_run (inst, "vttie", "replace the sign's text with OPEN", in, &out, NULL, &error));
   g_assert_no_error (error);
-  json_object *req = last_request ("image2image/image-synthesis");
+  json_object *req = prov_last_request (emu, "image2image/image-synthesis");
   g_assert_cmpstr (json_object_get_string (prov_json_path (req, "json.input.function")), ==,
                    "description_edit_with_mask");
   g_assert_nonnull (prov_json_path (req, "json.input.mask_image_url"));
@@ -189,7 +159,7 @@ test_imageedit_mask (void)
 static void
 run_qwen (const char *model, const char *upload, gboolean expect_size)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = wanx_new (&error, "model", model, "upload", upload);
   g_assert_no_error (error);
@@ -197,8 +167,8 @@ run_qwen (const char *model, const char *upload, gboolean expect_size)
   VhImage *out = NULL;
   g_assert_true (prov_run (inst, "vttie", "Replace the words on the sign with \"OPEN\"", in, &out, NULL, &error));
   g_assert_no_error (error);
-  assert_aspect (out, 1200, 800);
-  json_object *req = last_request ("multimodal-generation/generation");
+  prov_assert_aspect (out, 1200, 800, 1.03);
+  json_object *req = prov_last_request (emu, "multimodal-generation/generation");
   g_assert_null (prov_json_path (req, "headers.x-dashscope-async"));
   g_assert_cmpint (json_object_get_int (prov_json_path (req, "json.parameters.n")), ==, 1);
   g_assert_true ((prov_json_path (req, "json.parameters.size") != NULL) == expect_size);
@@ -224,7 +194,7 @@ test_qwen_edit_plus_oss (void)
 static void
 test_i2i (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = wanx_new (&error, "model", "wan2.5-i2i-preview");
   g_assert_no_error (error);
@@ -232,7 +202,7 @@ test_i2i (void)
   VhImage *out = NULL;
   g_assert_true (prov_run (inst, "tie", "make it snow", in, &out, NULL, &error));
   g_assert_no_error (error);
-  assert_aspect (out, 1600, 900);
+  prov_assert_aspect (out, 1600, 900, 1.03);
   vh_image_free (out);
   prov_instance_free (inst);
 }
@@ -242,7 +212,7 @@ test_i2i (void)
 static void
 test_large_input_fitted (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = wanx_new (&error, "model", "wanx2.1-imageedit");
   g_assert_no_error (error);
@@ -253,8 +223,8 @@ test_large_input_fitted (void)
   gint w, h;
   prov_image_size (out, &w, &h);
   g_assert_cmpint (MAX (w, h), <=, 4096);
-  assert_aspect (out, 5000, 3300);
-  json_object *req = last_request ("image2image/image-synthesis");
+  prov_assert_aspect (out, 5000, 3300, 1.03);
+  json_object *req = prov_last_request (emu, "image2image/image-synthesis");
   g_assert_cmpint (json_object_get_int64 (prov_json_path (req, "body_size")), <, 10 * 1024 * 1024);
   json_object_put (req);
   vh_image_free (out);
@@ -281,7 +251,7 @@ test_wrong_task_type (void)
 static GError *
 t2i_with_fault (const char *faults, const char *deadline)
 {
-  reset ();
+  prov_emu_reset (emu);
   prov_emu_faults (emu, faults);
   GError *error = NULL;
   ProvInstance *inst = prov_instance_new ("wanx", "wanx-test", &error, "base_url", base, "api_key_env", KEY_ENV,
@@ -294,7 +264,7 @@ t2i_with_fault (const char *faults, const char *deadline)
   if (ok)
     g_error ("expected a failure with faults %s", faults);
   prov_instance_free (inst);
-  reset ();
+  prov_emu_reset (emu);
   return error;
 }
 
@@ -330,7 +300,7 @@ test_fault_503 (void)
 static void
 test_poll_survives_503 (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   prov_emu_faults (emu, "[{\"type\": \"http_503\", \"endpoint\": \"dashscope.tasks\", \"next\": 2}]");
   GError *error = NULL;
   ProvInstance *inst = wanx_new (&error, "model", "wanx2.1-t2i-turbo");
@@ -346,7 +316,7 @@ test_poll_survives_503 (void)
 static void
 test_poll_survives_garbage (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   prov_emu_faults (emu, "[{\"type\": \"malformed_json\", \"endpoint\": \"dashscope.tasks\", \"next\": 3},"
                    " {\"type\": \"hang\", \"endpoint\": \"dashscope.tasks\", \"next\": 1}]");
   GError *error = NULL;
@@ -454,7 +424,7 @@ cancel_later (gpointer cancel)
 static void
 test_cancel_while_polling (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   prov_emu_faults (emu, "[{\"type\": \"stuck\", \"next\": 1}]");
   GError *error = NULL;
   ProvInstance *inst = wanx_new (&error, "model", "wanx2.1-t2i-turbo");
@@ -470,13 +440,13 @@ test_cancel_while_polling (void)
   g_clear_error (&error);
   g_object_unref (cancel);
   prov_instance_free (inst);
-  reset ();
+  prov_emu_reset (emu);
 }
 
 static void
 test_bad_key (void)
 {
-  reset ();
+  prov_emu_reset (emu);
   GError *error = NULL;
   ProvInstance *inst = prov_instance_new ("wanx", "wanx-test", &error, "base_url", base,
                                           "api_key_env", "VH_TEST_BAD_KEY", "model", "wanx2.1-t2i-turbo", NULL);
@@ -505,7 +475,7 @@ static void
 test_key_not_logged (void)
 {
   const char *secret = LEAK_KEY;
-  reset ();
+  prov_emu_reset (emu);
   g_autofree gchar *errfile = g_build_filename (g_get_tmp_dir (), "wanx-leak-XXXXXX", NULL);
   int fd = g_mkstemp (errfile);
   g_assert_cmpint (fd, >=, 0);
