@@ -23,19 +23,7 @@ static const VhImageLimits kontext_limits = {
 VhImage *
 flux_fit_input (const VhImage *input, GError **error)
 {
-  VhImage *fitted = vh_image_fit (input, &kontext_limits, error);
-  if (fitted != NULL && (fitted->width <= 0 || fitted->height <= 0))
-    {
-      g_autoptr(VhPixels) px = vh_image_decode (fitted, error);
-      if (px == NULL)
-        {
-          vh_image_free (fitted);
-          return NULL;
-        }
-      fitted->width = px->width;
-      fitted->height = px->height;
-    }
-  return fitted;
+  return vh_provider_fit_input (input, &kontext_limits, error);
 }
 
 static gint

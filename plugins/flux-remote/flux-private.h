@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include "vhost/plugin.h"
 #include "vh-json.h"
+#include "vh-provider.h"
 
 #define FLUX_LOG "flux-remote"
 

@@ -4,12 +4,7 @@
 #include <string.h>
 #include "flux-private.h"
 
-/* Failed polls (network, 5xx, garbage) are tolerated while the task keeps
- * running on the server, since submitting again would pay twice: the poll
- * gives up only after this many in a row lasting at least this long, so a
- * gateway hiccup early in a task (when waits are short) is ridden out. */
-#define MAX_POLL_FAILURES 5
-#define MIN_FAILURE_STREAK_US (10 * G_USEC_PER_SEC)
+/* Failed polls are tolerated by vh_poll_failure_tolerated (vh-provider.h). */
 /* "Task not found" this soon after submit is replication lag. */
 #define NOT_FOUND_GRACE_US (10 * G_USEC_PER_SEC)
 
@@ -80,8 +75,8 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
   VhPollBackoff backoff;
   vh_poll_backoff_init (&backoff, f->poll_initial_ms, f->poll_max_ms);
   gint64 retry_after = -1;
-  guint failures = 0, polls = 0;
-  gint64 streak_start = 0;
+  guint polls = 0;
+  VhPollFailures pf = { 0 };
   g_autofree gchar *last_status = g_strdup ("Pending");
   g_autofree gchar *odd_logged = NULL;
   GError *last_error = NULL;
@@ -123,14 +118,7 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
 
       if (obj == NULL && status == NULL)
         {
-          VhErrorClass klass = vh_error_class (local);
-          gboolean retryable = klass == VH_ERROR_TRANSIENT || klass == VH_ERROR_INTERNAL;
-          if (retryable && failures++ == 0)
-            streak_start = g_get_monotonic_time ();
-          gboolean keep = klass == VH_ERROR_QUOTA
-                          || (retryable && (failures < MAX_POLL_FAILURES
-                                            || g_get_monotonic_time () - streak_start < MIN_FAILURE_STREAK_US));
-          if (!keep)
+          if (!vh_poll_failure_tolerated (&pf, vh_error_class (local)))
             {
               g_clear_error (&last_error);
               g_propagate_error (error, local);
@@ -143,7 +131,7 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
           continue;
         }
       g_clear_error (&local);
-      failures = 0;
+      pf.failures = 0;
       if (status == NULL)
         status = "";
       g_free (last_status);

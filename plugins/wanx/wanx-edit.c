@@ -259,21 +259,7 @@ fit_input (WanxCall *c, const VhImage *input, GError **error)
 {
   VhImageLimits limits;
   input_limits (c->w, &limits);
-  VhImage *fitted = vh_image_fit (input, &limits, error);
-  if (fitted == NULL)
-    return NULL;
-  if (fitted->width <= 0 || fitted->height <= 0)
-    {
-      g_autoptr(VhPixels) px = vh_image_decode (fitted, error);
-      if (px == NULL)
-        {
-          vh_image_free (fitted);
-          return NULL;
-        }
-      fitted->width = px->width;
-      fitted->height = px->height;
-    }
-  return fitted;
+  return vh_provider_fit_input (input, &limits, error);
 }
 
 gboolean

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include "vhost/plugin.h"
 #include "vh-json.h"
+#include "vh-provider.h"
 
 #define WANX_LOG "wanx"
 

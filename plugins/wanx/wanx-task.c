@@ -4,12 +4,7 @@
 #include <string.h>
 #include "wanx-private.h"
 
-/* Failed polls (network, 5xx, garbage) are tolerated while the task keeps
- * running on the server, since submitting again would pay twice: the poll
- * gives up only after this many in a row lasting at least this long, so a
- * gateway hiccup early in a task (when waits are short) is ridden out. */
-#define MAX_POLL_FAILURES 5
-#define MIN_FAILURE_STREAK_US (10 * G_USEC_PER_SEC)
+/* Failed polls are tolerated by vh_poll_failure_tolerated (vh-provider.h). */
 
 /* The first `url` of output.results[]; {code, message} elements are failed
  * images of a SUCCEEDED task (dashscope.md 2.2).  Also reads the
@@ -106,8 +101,8 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
   VhPollBackoff backoff;
   vh_poll_backoff_init (&backoff, w->poll_initial_ms, w->poll_max_ms);
   gint64 retry_after = -1;
-  guint failures = 0, polls = 0;
-  gint64 streak_start = 0;
+  guint polls = 0;
+  VhPollFailures pf = { 0 };
   GError *last_error = NULL;
 
   for (;;)
@@ -148,12 +143,7 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
           VhErrorClass klass = vh_error_class (local);
           /* Keep polling through throttling, gateway errors, resets and
            * garbage; the task is alive on the server. */
-          gboolean retryable = klass == VH_ERROR_TRANSIENT || klass == VH_ERROR_INTERNAL;
-          if (retryable && failures++ == 0)
-            streak_start = g_get_monotonic_time ();
-          gboolean keep = klass == VH_ERROR_QUOTA
-                          || (retryable && (failures < MAX_POLL_FAILURES
-                                            || g_get_monotonic_time () - streak_start < MIN_FAILURE_STREAK_US));
+          gboolean keep = vh_poll_failure_tolerated (&pf, klass);
           if (klass == VH_ERROR_CANCELLED)
             cancel_task (c, task_id);
           if (!keep)
@@ -168,7 +158,7 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
           last_error = local;
           continue;
         }
-      failures = 0;
+      pf.failures = 0;
 
       const char *ts = vh_json_str (obj, "output.task_status");
       if (ts == NULL)
