@@ -8,6 +8,9 @@
 /* Runs $VH_BUILDDIR/vhost --config INI --quiet [ARGS...] with extra env
  * "K=V" entries; returns its exit status and the wall time in *wall_s. */
 gint         be_run_vhost (const char *ini, const char *const *env, const char *const *args, gdouble *wall_s);
+/* The same, also giving the child's CPU time (user + system) in *cpu_s. */
+gint         be_run_vhost_cpu (const char *ini, const char *const *env, const char *const *args, gdouble *wall_s,
+                               gdouble *cpu_s);
 void         be_rm_rf (const char *path);
 /* A JPEG of w x h with some texture at path (directories created). */
 void         be_write_jpeg (const char *path, gint w, gint h, guint seed);
