@@ -23,4 +23,6 @@ gint64       be_mtime_us (const char *path);
 /* GET /_emu/stats as JSON (NULL on failure). */
 json_object *be_emu_stats (gpointer emu);
 gint64       be_stat_int (json_object *stats, const char *key);
+/* CPU seconds (user + system) used so far by this process's children named comm. */
+gdouble      be_child_cpu_s (const char *comm);
 #endif
