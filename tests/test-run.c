@@ -78,7 +78,8 @@ test_full_run (Fixture *f, gconstpointer data)
   g_autofree gchar *csv = vht_read (csv_path);
   g_assert_nonnull (csv);
   g_assert_true (g_str_has_prefix (csv, "\xEF\xBB\xBF" "index,gen_image\n1,1.jpg\n2,2.jpg\n"));
-  g_assert_cmpuint (g_strv_length (g_strsplit (csv, "\n", -1)), ==, 12 + 2);
+  g_auto (GStrv) csv_lines = g_strsplit (csv, "\n", -1);
+  g_assert_cmpuint (g_strv_length (csv_lines), ==, 12 + 2);
   /* Every image is an RGB JPEG even where the plugin returned PNG. */
   g_autofree gchar *img_path = out_file (f, "imgs/1.jpg");
   g_autofree gchar *img = vht_read (img_path);
@@ -147,7 +148,8 @@ test_resume_skips_done (Fixture *f, gconstpointer data)
   for (int i = 0; i < 400; i++)
     {
       g_autofree gchar *j = vht_read (jpath);
-      if (j && g_strv_length (g_strsplit (j, "\n", -1)) > 5)
+      g_auto (GStrv) lines = j ? g_strsplit (j, "\n", -1) : NULL;
+      if (lines && g_strv_length (lines) > 5)
         break;
       g_usleep (5000);
     }
