@@ -226,6 +226,7 @@ test_detect_haar (void)
     p.use_hog = false;
     std::optional<Face> haar = detector ().detect (img, p);
     g_assert_true (hog.has_value () && haar.has_value ());
+    g_test_message ("%s: forced Haar path answered with detector “%s”", name, haar->detector.c_str ());
     g_assert_true (haar->detector.compare (0, 4, "haar") == 0);
     double err = 0;
     for (size_t i = 0; i < hog->points.size (); i++)
