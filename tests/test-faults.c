@@ -68,7 +68,7 @@ static const Fault faults[] = {
   { "http_503", 0.15, "", 40 },
   { "http_504", 0.15, "", 40 },
   { "http_error", 0.15, ", \"status\": 520", 40 },
-  { "hang", 0.03, "", 5 },
+  { "hang", 0.05, "", 5 },
   { "malformed_json", 0.15, "", 40 },
   { "truncated_body", 0.15, "", 40 },
   { "expired_url", 0.2, "", 20 },
@@ -77,7 +77,7 @@ static const Fault faults[] = {
   { "task_failed", 0.25, "", 20 },
   { "partial_failure", 0.25, "", 20 },
   { "stuck", 0.08, "", 5 },
-  { "task_not_found", 0.2, "", 20 },
+  { "task_not_found", 0.2, "", 12 },
 };
 
 static const char *const instances[] = { "ds-t2i", "bfl-t2i", "ds-edit", "bfl-edit", "local", NULL };
