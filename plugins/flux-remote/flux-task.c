@@ -73,7 +73,9 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
           c->task != NULL ? c->task->index : "-", what);
 
   VhPollBackoff backoff;
-  vh_poll_backoff_init (&backoff, f->poll_initial_ms, f->poll_max_ms);
+  vh_poll_backoff_init_learned (&backoff, f->poll_initial_ms, f->poll_max_ms,
+                                g_atomic_int_get (&f->shortest_task_ms),
+                                g_atomic_int_get (&f->tasks_seen));
   gint64 retry_after = -1;
   guint polls = 0;
   VhPollFailures pf = { 0 };
@@ -148,6 +150,7 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
               vh_set_error (error, VH_ERROR_INTERNAL, -1, "%s: Ready without result.sample", what);
               return NULL;
             }
+          vh_poll_learn_shortest (&f->shortest_task_ms, &f->tasks_seen, (g_get_monotonic_time () - submitted) / 1000);
           vh_log (VH_LOG_DEBUG, FLUX_LOG, "%s: Ready after %" G_GINT64_FORMAT " ms, %u polls", what,
                   (g_get_monotonic_time () - submitted) / 1000, polls);
           return flux_download (c, sample_url, error);

@@ -99,7 +99,9 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
   g_autofree gchar *last_status = g_strdup ("PENDING");
   g_autofree gchar *unknown_logged = NULL;
   VhPollBackoff backoff;
-  vh_poll_backoff_init (&backoff, w->poll_initial_ms, w->poll_max_ms);
+  vh_poll_backoff_init_learned (&backoff, w->poll_initial_ms, w->poll_max_ms,
+                                g_atomic_int_get (&w->shortest_task_ms),
+                                g_atomic_int_get (&w->tasks_seen));
   gint64 retry_after = -1;
   guint polls = 0;
   VhPollFailures pf = { 0 };
@@ -169,6 +171,7 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
       if (g_strcmp0 (ts, "SUCCEEDED") == 0)
         {
           gchar *url = wanx_first_result_url (vh_json_member (obj, "output"), what, error);
+          vh_poll_learn_shortest (&w->shortest_task_ms, &w->tasks_seen, (g_get_monotonic_time () - submitted) / 1000);
           vh_log (VH_LOG_DEBUG, WANX_LOG, "%s: SUCCEEDED after %" G_GINT64_FORMAT " ms, %u polls", what,
                   (g_get_monotonic_time () - submitted) / 1000, polls);
           json_object_put (obj);
