@@ -220,12 +220,15 @@ vh_poll_backoff_init (VhPollBackoff *b, gint64 initial_ms, gint64 max_ms)
 
 #define VH_POLL_LEARN_AFTER 4   /* tasks seen before the learned first wait is used */
 
-/* As above, with what vh_poll_learn_shortest() recorded. */
+/* As above, the first wait being `first_ms` until vh_poll_learn_shortest()
+ * has seen enough tasks, then 3/4 of the shortest. */
 static inline void
-vh_poll_backoff_init_learned (VhPollBackoff *b, gint64 initial_ms, gint64 max_ms, gint shortest_ms, gint seen)
+vh_poll_backoff_init_learned (VhPollBackoff *b, gint64 first_ms, gint64 initial_ms, gint64 max_ms,
+                              gint shortest_ms, gint seen)
 {
   vh_poll_backoff_init (b, initial_ms, max_ms);
-  b->first_ms = seen >= VH_POLL_LEARN_AFTER && shortest_ms > 0 ? MAX (b->next_ms, (gint64) shortest_ms * 3 / 4) : 0;
+  b->first_ms = seen >= VH_POLL_LEARN_AFTER && shortest_ms > 0 ? MAX (b->next_ms, (gint64) shortest_ms * 3 / 4)
+                                                                : first_ms;
 }
 
 /* The wait before the next poll; a server's Retry-After is a floor. */

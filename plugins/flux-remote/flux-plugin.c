@@ -31,7 +31,8 @@ const VhOption flux_options[] = {
   { "raw", VH_OPT_BOOL, "false", "ultra: raw mode (less processed look)", NULL },
   { "steps", VH_OPT_INT, "0", "flux-dev: steps (1..50); 0 = server default", NULL },
   { "guidance", VH_OPT_DOUBLE, "0", "flux-dev: guidance (1.5..5); 0 = server default", NULL },
-  { "poll_initial", VH_OPT_DURATION, "250ms", "first wait before polling, grows x1.5; after 4 finished tasks the first poll waits for 3/4 of the shortest seen", NULL },
+  { "poll_first", VH_OPT_DURATION, "2s", "wait before the first poll of a task (no image task ends sooner); after 4 finished tasks, 3/4 of the shortest seen instead", NULL },
+  { "poll_initial", VH_OPT_DURATION, "250ms", "wait between the first polls; grows x1.5 up to poll_max", NULL },
   { "poll_max", VH_OPT_DURATION, "1s", "longest wait between two polls (short: a finished task holds a quota slot until it is seen)", NULL },
   { "deadline", VH_OPT_DURATION, "5m", "total time for one row: submit, polls and download", NULL },
   { "request_timeout", VH_OPT_DURATION, "60s", "timeout of one submit/poll/download exchange", NULL },
@@ -139,6 +140,7 @@ flux_create (VhHost *host, const VhConfig *config, GError **error)
   f->raw = vh_config_get_bool (config, "raw");
   f->steps = (gint) CLAMP (vh_config_get_int (config, "steps"), 0, 50);
   f->guidance = vh_config_get_double (config, "guidance");
+  f->poll_first_ms = vh_config_get_duration_ms (config, "poll_first");
   f->poll_initial_ms = MAX (vh_config_get_duration_ms (config, "poll_initial"), 10);
   f->poll_max_ms = MAX (vh_config_get_duration_ms (config, "poll_max"), f->poll_initial_ms);
   f->deadline_ms = MAX (vh_config_get_duration_ms (config, "deadline"), 1000);

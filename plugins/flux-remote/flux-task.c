@@ -73,7 +73,7 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
           c->task != NULL ? c->task->index : "-", what);
 
   VhPollBackoff backoff;
-  vh_poll_backoff_init_learned (&backoff, f->poll_initial_ms, f->poll_max_ms,
+  vh_poll_backoff_init_learned (&backoff, f->poll_first_ms, f->poll_initial_ms, f->poll_max_ms,
                                 g_atomic_int_get (&f->shortest_task_ms),
                                 g_atomic_int_get (&f->tasks_seen));
   gint64 retry_after = -1;

@@ -38,7 +38,8 @@ const VhOption wanx_options[] = {
     "imageedit mask file, {index} replaced by the row index (white = edit, black = keep); missing file = no mask", NULL },
   { "upload", VH_OPT_ENUM, "base64",
     "how local images reach the API: base64 data URI, or oss (temporary upload, Beijing only)", "base64,oss" },
-  { "poll_initial", VH_OPT_DURATION, "250ms", "first wait before polling a task, grows x1.5; after 4 finished tasks the first poll waits for 3/4 of the shortest seen", NULL },
+  { "poll_first", VH_OPT_DURATION, "2s", "wait before the first poll of a task (no image task ends sooner); after 4 finished tasks, 3/4 of the shortest seen instead", NULL },
+  { "poll_initial", VH_OPT_DURATION, "250ms", "wait between the first polls; grows x1.5 up to poll_max", NULL },
   { "poll_max", VH_OPT_DURATION, "1s", "longest wait between two polls (short: a finished task holds a quota slot until it is seen)", NULL },
   { "deadline", VH_OPT_DURATION, "10m", "total time for one row: submit, polls and download", NULL },
   { "request_timeout", VH_OPT_DURATION, "30s", "timeout of one submit/poll/download exchange", NULL },
@@ -167,6 +168,7 @@ wanx_create (VhHost *host, const VhConfig *config, GError **error)
   w->mask = dup_nonempty (vh_config_get_string (config, "mask"));
   w->upload = g_strcmp0 (vh_config_get_string (config, "upload"), "oss") == 0 ? WANX_UPLOAD_OSS
                                                                               : WANX_UPLOAD_BASE64;
+  w->poll_first_ms = vh_config_get_duration_ms (config, "poll_first");
   w->poll_initial_ms = MAX (vh_config_get_duration_ms (config, "poll_initial"), 10);
   w->poll_max_ms = MAX (vh_config_get_duration_ms (config, "poll_max"), w->poll_initial_ms);
   w->deadline_ms = MAX (vh_config_get_duration_ms (config, "deadline"), 1000);

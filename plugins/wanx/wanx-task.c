@@ -99,7 +99,7 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
   g_autofree gchar *last_status = g_strdup ("PENDING");
   g_autofree gchar *unknown_logged = NULL;
   VhPollBackoff backoff;
-  vh_poll_backoff_init_learned (&backoff, w->poll_initial_ms, w->poll_max_ms,
+  vh_poll_backoff_init_learned (&backoff, w->poll_first_ms, w->poll_initial_ms, w->poll_max_ms,
                                 g_atomic_int_get (&w->shortest_task_ms),
                                 g_atomic_int_get (&w->tasks_seen));
   gint64 retry_after = -1;

@@ -36,9 +36,9 @@ write_ini (Fixture *f, const char *wanx_extra)
   g_autofree gchar *ini = g_strdup_printf (
       "[vhost]\ntasks = task.csv\nimages = .\noutput = out\nworkers = 4\n\n"
       "[instance wanx-t2i]\nplugin = wanx\nmodel = wanx2.1-t2i-turbo\nbase_url = %s/api/v1\n"
-      "api_key_env = E2E_DASHSCOPE_KEY\npoll_initial = 20ms\npoll_max = 200ms\nconcurrency = 2\n%s\n\n"
+      "api_key_env = E2E_DASHSCOPE_KEY\npoll_first = 0ms\npoll_initial = 20ms\npoll_max = 200ms\nconcurrency = 2\n%s\n\n"
       "[instance kontext]\nplugin = flux-remote\nmodel = flux-kontext-pro\nbase_url = %s/bfl\n"
-      "api_key_env = E2E_BFL_KEY\npoll_initial = 20ms\npoll_max = 200ms\nconcurrency = 4\n\n"
+      "api_key_env = E2E_BFL_KEY\npoll_first = 0ms\npoll_initial = 20ms\npoll_max = 200ms\nconcurrency = 4\n\n"
       "[instance qwen]\nplugin = wanx\nmodel = qwen-image-edit\nbase_url = %s/api/v1\n"
       "api_key_env = E2E_DASHSCOPE_KEY\nupload = oss\nconcurrency = 2\n\n"
       "[route t2i]\nchain = wanx-t2i\n[route tie]\nchain = kontext\n[route vttie]\nchain = qwen\n",

@@ -11,7 +11,7 @@ static gchar *base;
 
 #define flux_new(error, ...) \
   prov_instance_new ("flux-remote", "flux-test", error, "base_url", base, "api_key_env", KEY_ENV, \
-                     "poll_initial", "20ms", "poll_max", "200ms", "deadline", "20s", \
+                     "poll_first", "0ms", "poll_initial", "20ms", "poll_max", "200ms", "deadline", "20s", \
                      "request_timeout", "5s", __VA_ARGS__, NULL)
 
 static void
@@ -159,7 +159,7 @@ kontext_with (const char *config_json, const char *deadline)
   g_assert_no_error (error);
   ProvInstance *inst = prov_instance_new ("flux-remote", "flux-test", &error, "base_url", base,
                                           "api_key_env", KEY_ENV, "model", "flux-kontext-pro",
-                                          "poll_initial", "20ms", "poll_max", "100ms", "deadline", deadline,
+                                          "poll_first", "0ms", "poll_initial", "20ms", "poll_max", "100ms", "deadline", deadline,
                                           "request_timeout", "1500ms", NULL);
   g_assert_no_error (error);
   g_autoptr(VhImage) in = prov_image (640, 480, VH_FORMAT_JPEG);

@@ -17,7 +17,7 @@ static gchar *base;
 /* An instance on the emulator with fast polling; extra pairs follow. */
 #define wanx_new(error, ...) \
   prov_instance_new ("wanx", "wanx-test", error, "base_url", base, "api_key_env", KEY_ENV, \
-                     "poll_initial", "20ms", "poll_max", "200ms", "deadline", "20s", \
+                     "poll_first", "0ms", "poll_initial", "20ms", "poll_max", "200ms", "deadline", "20s", \
                      "request_timeout", "5s", __VA_ARGS__, NULL)
 
 /* ------------------------------------------------------------ happy paths */
@@ -255,7 +255,7 @@ t2i_with_fault (const char *faults, const char *deadline)
   prov_emu_faults (emu, faults);
   GError *error = NULL;
   ProvInstance *inst = prov_instance_new ("wanx", "wanx-test", &error, "base_url", base, "api_key_env", KEY_ENV,
-                                          "model", "wanx2.1-t2i-turbo", "poll_initial", "20ms",
+                                          "model", "wanx2.1-t2i-turbo", "poll_first", "0ms", "poll_initial", "20ms",
                                           "poll_max", "100ms", "deadline", deadline,
                                           "request_timeout", "1500ms", NULL);
   g_assert_no_error (error);
