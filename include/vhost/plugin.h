@@ -237,8 +237,11 @@ vh_poll_backoff_next (VhPollBackoff *b, gint64 retry_after_ms)
 {
   if (b->first_ms > 0)
     {
+      /* After a deliberate first wait the task may end any moment: poll at
+       * the steady gap at once rather than ramping up again. */
       gint64 first = MAX (b->first_ms, retry_after_ms);
       b->first_ms = 0;
+      b->next_ms = b->max_ms;
       return first;
     }
   gint64 wait = MAX (b->next_ms, retry_after_ms);
