@@ -244,8 +244,8 @@ rf_run (gpointer self, const VhTask *task, const VhImage *input, VhImage **outpu
               gdouble u = g_rand_double (rf->rand);
               g_mutex_unlock (&rf->lock);
               if (opened)
-                vh_log (VH_LOG_WARNING, rf->name, "%s failed %u times in a row: resting it for %" G_GINT64_FORMAT " s",
-                        cname, rf->breaker_failures, rf->cooldown_ms / 1000);
+                vh_log (VH_LOG_WARNING, rf->name, "%s failed %u times in a row: resting it for %" G_GINT64_FORMAT " ms",
+                        cname, rf->breaker_failures, rf->cooldown_ms);
               if (action == RF_RETRY_SAME && !opened)
                 {
                   waited = rf_backoff_ms (attempt, rf->base_ms, rf->cap_ms, vh_error_retry_after_ms (err), u);
