@@ -199,17 +199,17 @@ write_ini (const Bench *b, const char *name, guint accounts, const char *rows_cs
       g_string_append_printf (ini,
                               "[instance t2i-%u]\nplugin = wanx\nmodel = wanx2.1-t2i-turbo\nsize = 512*512\n"
                               "base_url = %s/api/v1\napi_key_env = VHB_DS_%u\npoll_first = %dms\npoll_initial = %dms\npoll_max = %dms\n%s",
-                              k, vh_emu_base_url (b->emu), k, MAX (1, (int) (2000 * s)), MAX (1, (int) (250 * s)), MAX (1, (int) (1000 * s)),
+                              k, vh_emu_base_url (b->emu), k, MAX (1, (int) (2000 * s)), MAX (1, (int) (250 * s)), MAX (1, (int) (800 * s)),
                               limits);
       g_string_append_printf (ini,
                               "[instance tie-%u]\nplugin = wanx\nmodel = wanx2.1-imageedit\nmode = imageedit\n"
                               "base_url = %s/api/v1\napi_key_env = VHB_DS_%u\npoll_first = %dms\npoll_initial = %dms\npoll_max = %dms\n%s",
-                              k, vh_emu_base_url (b->emu), k, MAX (1, (int) (2000 * s)), MAX (1, (int) (250 * s)), MAX (1, (int) (1000 * s)),
+                              k, vh_emu_base_url (b->emu), k, MAX (1, (int) (2000 * s)), MAX (1, (int) (250 * s)), MAX (1, (int) (800 * s)),
                               limits);
       g_string_append_printf (ini,
                               "[instance vttie-%u]\nplugin = flux-remote\nmodel = flux-kontext-pro\noutput_format = jpeg\n"
                               "base_url = %s/bfl\napi_key_env = VHB_BFL_%u\npoll_first = %dms\npoll_initial = %dms\npoll_max = %dms\n%s",
-                              k, vh_emu_base_url (b->emu), k, MAX (1, (int) (2000 * s)), MAX (1, (int) (250 * s)), MAX (1, (int) (1000 * s)),
+                              k, vh_emu_base_url (b->emu), k, MAX (1, (int) (2000 * s)), MAX (1, (int) (250 * s)), MAX (1, (int) (800 * s)),
                               limits);
       g_string_append_printf (try_t2i, "%st2i-%u", sep, k);
       g_string_append_printf (try_tie, "%stie-%u", sep, k);

@@ -188,7 +188,7 @@ main (int argc, char **argv)
   g_string_free (csv, TRUE);
   g_autofree gchar *polls = scale < 1 ? g_strdup_printf ("poll_first = %dms\npoll_initial = %dms\npoll_max = %dms\n",
                                                          MAX (1, (int) (2000 * scale)), MAX (1, (int) (250 * scale)),
-                                                         MAX (1, (int) (1000 * scale)))
+                                                         MAX (1, (int) (800 * scale)))
                                       : g_strdup ("");
   g_autofree gchar *ini_text = g_strdup_printf (
       "[vhost]\ntasks = task.csv\nimages = .\noutput = out\nworkers = %u\n"

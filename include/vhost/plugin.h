@@ -200,7 +200,7 @@ gboolean     vh_parse_duration_ms (const char *text, gint64 *out_ms, GError **er
 /* Adaptive polling for asynchronous provider APIs.  A task's result is
  * picked up on average half a polling gap after it ends, and the slot it
  * holds against the account's concurrency quota stays taken until then, so
- * gaps stay short (poll_max ~1 s): polls are cheap (DashScope allows 20
+ * gaps stay short (poll_max 0.8 s): polls are cheap (DashScope allows 20
  * queries/s), quota slots are not.  The first wait is learned: once a few
  * tasks of this instance have ended, the first poll waits for 3/4 of the
  * shortest seen instead of spending requests on the first seconds of every

@@ -33,7 +33,7 @@ const VhOption flux_options[] = {
   { "guidance", VH_OPT_DOUBLE, "0", "flux-dev: guidance (1.5..5); 0 = server default", NULL },
   { "poll_first", VH_OPT_DURATION, "2s", "wait before the first poll of a task (no image task ends sooner); after 4 finished tasks, 3/4 of the shortest seen instead", NULL },
   { "poll_initial", VH_OPT_DURATION, "250ms", "wait between the first polls; grows x1.5 up to poll_max", NULL },
-  { "poll_max", VH_OPT_DURATION, "1s", "longest wait between two polls (short: a finished task holds a quota slot until it is seen)", NULL },
+  { "poll_max", VH_OPT_DURATION, "800ms", "longest wait between two polls (short: a finished task holds a quota slot until it is seen)", NULL },
   { "deadline", VH_OPT_DURATION, "5m", "total time for one row: submit, polls and download", NULL },
   { "request_timeout", VH_OPT_DURATION, "60s", "timeout of one submit/poll/download exchange", NULL },
   { "connect_timeout", VH_OPT_DURATION, "10s", "TCP+TLS connect timeout", NULL },
