@@ -1,5 +1,6 @@
 /* vh-provider.c — shared by the generator plugins (see vh-provider.h). */
 #include "vh-provider.h"
+#include "vh-json.h"
 
 gboolean
 vh_poll_failure_tolerated (VhPollFailures *pf, VhErrorClass klass)
@@ -28,4 +29,30 @@ vh_provider_fit_input (const VhImage *input, const VhImageLimits *limits, GError
       fitted->height = px->height;
     }
   return fitted;
+}
+
+json_object *
+vh_provider_send_json (const VhHttpRequest *request, GCancellable *cancel, const char *what,
+                       VhProviderErrorMapper map_error, VhHttpResponse **response_out, GError **error)
+{
+  if (response_out != NULL)
+    *response_out = NULL;
+  GError *local = NULL;
+  VhHttpResponse *resp = vh_http_send (request, cancel, &local);
+  if (resp == NULL)
+    {
+      g_prefix_error (&local, "%s: ", what);
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  json_object *obj = NULL;
+  if (resp->status >= 200 && resp->status < 300)
+    obj = vh_json_parse (resp->body, what, error);
+  else
+    map_error (error, resp, what);
+  if (response_out != NULL)
+    *response_out = resp;
+  else
+    vh_http_response_free (resp);
+  return obj;
 }

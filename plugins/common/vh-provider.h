@@ -5,6 +5,7 @@
 #define VH_PROVIDER_H
 
 #include "vhost/plugin.h"
+#include <json-c/json.h>
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,17 @@ gboolean vh_poll_failure_tolerated (VhPollFailures *pf, VhErrorClass klass);
 /* vh_image_fit, then width and height filled in (by decoding) when the fit
  * left them unknown. */
 VhImage *vh_provider_fit_input (const VhImage *input, const VhImageLimits *limits, GError **error);
+
+/* Turns a non-2xx answer into the service's error classes. */
+typedef void (*VhProviderErrorMapper) (GError **error, const VhHttpResponse *response, const char *what);
+
+/* One JSON exchange with a provider's API: sends `request`, prefixes a
+ * transport error with `what`, parses a 2xx body as a JSON object and hands
+ * any other status to `map_error`.  The response is kept in `response_out`
+ * when given (for headers such as Retry-After), else freed. */
+json_object *vh_provider_send_json (const VhHttpRequest *request, GCancellable *cancel, const char *what,
+                                    VhProviderErrorMapper map_error, VhHttpResponse **response_out,
+                                    GError **error);
 
 G_END_DECLS
 #endif /* VH_PROVIDER_H */

@@ -106,26 +106,7 @@ flux_request_json (FluxCall *c, const char *method, const char *url, json_object
     .timeout_ms = flux_timeout_ms (c, f->request_timeout_ms),
     .max_response_bytes = MAX_JSON_BYTES,
   };
-  if (response_out != NULL)
-    *response_out = NULL;
-  GError *local = NULL;
-  VhHttpResponse *resp = vh_http_send (&req, c->cancel, &local);
-  if (resp == NULL)
-    {
-      g_prefix_error (&local, "%s: ", what);
-      g_propagate_error (error, local);
-      return NULL;
-    }
-  json_object *obj = NULL;
-  if (resp->status >= 200 && resp->status < 300)
-    obj = vh_json_parse (resp->body, what, error);
-  else
-    flux_set_http_error (error, resp, what);
-  if (response_out != NULL)
-    *response_out = resp;
-  else
-    vh_http_response_free (resp);
-  return obj;
+  return vh_provider_send_json (&req, c->cancel, what, flux_set_http_error, response_out, error);
 }
 
 /* result.sample expires after ten minutes: fetched at once, without the key

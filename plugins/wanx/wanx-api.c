@@ -136,6 +136,15 @@ wanx_set_api_error (GError **error, const VhHttpResponse *response, json_object 
  * answer; otherwise NULL with a classified error.  *response_out (when
  * given) receives the response whenever one arrived, for callers that
  * look at the status (the poll loop keeps going on 5xx). */
+/* A non-2xx answer: its body is DashScope's {code, message} (or HTML). */
+static void
+map_api_error (GError **error, const VhHttpResponse *resp, const char *what)
+{
+  json_object *err_body = vh_json_parse (resp->body, what, NULL);
+  wanx_set_api_error (error, resp, err_body, what);
+  json_object_put (err_body);
+}
+
 json_object *
 wanx_request_json (WanxCall *c, const char *method, const char *path, json_object *body,
                    gboolean async, gint64 timeout_ms, const char *what,
@@ -170,33 +179,7 @@ wanx_request_json (WanxCall *c, const char *method, const char *path, json_objec
     .timeout_ms = timeout_ms,
     .max_response_bytes = MAX_JSON_BYTES,
   };
-  if (response_out != NULL)
-    *response_out = NULL;
-
-  GError *local = NULL;
-  VhHttpResponse *resp = vh_http_send (&req, c->cancel, &local);
-  if (resp == NULL)
-    {
-      g_prefix_error (&local, "%s: ", what);
-      g_propagate_error (error, local);
-      return NULL;
-    }
-
-  json_object *obj = NULL;
-  if (resp->status >= 200 && resp->status < 300)
-    obj = vh_json_parse (resp->body, what, error);
-  else
-    {
-      json_object *err_body = vh_json_parse (resp->body, what, NULL);   /* may be HTML */
-      wanx_set_api_error (error, resp, err_body, what);
-      json_object_put (err_body);
-    }
-
-  if (response_out != NULL)
-    *response_out = resp;
-  else
-    vh_http_response_free (resp);
-  return obj;
+  return vh_provider_send_json (&req, c->cancel, what, map_api_error, response_out, error);
 }
 
 /* The result lives at a signed OSS URL for 24 h: fetch it now, without the
