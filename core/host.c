@@ -107,6 +107,76 @@ vh_host_tmpdir (VhHost *host)
   return host->tmpdir;
 }
 
+/* ------------------------------------------------------------ quota slots */
+
+/* Records that `task` now runs inside an instance limited by `limiter`;
+ * returns the nesting level for slot_pop(). */
+static guint
+slot_push (const VhTask *task, VhLimiter *limiter)
+{
+  VhRowState *s = task ? task->host_private : NULL;
+  if (s == NULL)
+    return G_MAXUINT;
+  g_mutex_lock (&s->lock);
+  guint level = s->depth++;
+  if (level < VH_ROW_SLOT_DEPTH)
+    {
+      s->slots[level].limiter = limiter;
+      s->slots[level].released = FALSE;
+    }
+  g_mutex_unlock (&s->lock);
+  return level;
+}
+
+/* Leaves the level; TRUE when its slot was already released early. */
+static gboolean
+slot_pop (const VhTask *task, guint level)
+{
+  VhRowState *s = task ? task->host_private : NULL;
+  if (s == NULL || level == G_MAXUINT)
+    return FALSE;
+  g_mutex_lock (&s->lock);
+  gboolean released = level < VH_ROW_SLOT_DEPTH && s->slots[level].released;
+  s->depth = level;
+  g_mutex_unlock (&s->lock);
+  return released;
+}
+
+/* The limiter of the innermost running instance, if tracked; NULL else.
+ * With `take`, marks its slot released and returns it only the first time. */
+static VhLimiter *
+slot_top (const VhTask *task, gboolean take)
+{
+  VhRowState *s = task ? task->host_private : NULL;
+  if (s == NULL)
+    return NULL;
+  VhLimiter *l = NULL;
+  g_mutex_lock (&s->lock);
+  if (s->depth > 0 && s->depth <= VH_ROW_SLOT_DEPTH && !s->slots[s->depth - 1].released)
+    {
+      l = s->slots[s->depth - 1].limiter;
+      if (take)
+        s->slots[s->depth - 1].released = TRUE;
+    }
+  g_mutex_unlock (&s->lock);
+  return l;
+}
+
+void
+vh_task_release_slot (const VhTask *task)
+{
+  VhLimiter *l = slot_top (task, TRUE);
+  if (l != NULL)
+    vh_limiter_release (l);
+}
+
+gboolean
+vh_task_slot_wanted (const VhTask *task)
+{
+  VhLimiter *l = slot_top (task, FALSE);
+  return l != NULL && vh_limiter_slot_waiters (l) > 0;
+}
+
 static void
 forward_cancel (GCancellable *parent, gpointer child)
 {
@@ -120,6 +190,7 @@ vh_instance_run (VhInstance *in, const VhTask *task, const VhImage *input, VhIma
   *output = NULL;
   if (!vh_limiter_acquire (in->limiter, cancel, error))
     return FALSE;
+  guint level = slot_push (task, in->limiter);
   g_atomic_int_inc (&in->calls);
   g_autoptr (GCancellable) call = g_cancellable_new ();
   gulong handler = cancel ? g_cancellable_connect (cancel, G_CALLBACK (forward_cancel), call, NULL) : 0;
@@ -132,7 +203,8 @@ vh_instance_run (VhInstance *in, const VhTask *task, const VhImage *input, VhIma
   if (handler)
     g_cancellable_disconnect (cancel, handler);
   gboolean timed_out = d ? deadline_remove (d) : FALSE;
-  vh_limiter_release (in->limiter);
+  if (!slot_pop (task, level))
+    vh_limiter_release (in->limiter);
   vh_limiter_feedback (in->limiter, ok && *output != NULL, vh_error_class (local), vh_error_retry_after_ms (local));
   if (ok && *output == NULL)
     {
@@ -165,6 +237,7 @@ vh_instance_run (VhInstance *in, const VhTask *task, const VhImage *input, VhIma
 void
 vh_row_state_init (VhRowState *s)
 {
+  memset (s, 0, sizeof *s);
   g_mutex_init (&s->lock);
   s->notes = json_object_new_object ();
 }

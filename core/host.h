@@ -31,10 +31,21 @@ struct _VhHost {
   gchar            *tmpdir;
 };
 
+/* How deep instances may nest (wrapper in wrapper in ...) and still have
+ * their quota slot released early; deeper calls keep theirs to the end. */
+#define VH_ROW_SLOT_DEPTH 8
+
 /* Per-row state behind VhTask.host_private. */
 typedef struct {
   GMutex       lock;
   json_object *notes;            /* object: key -> JSON value */
+  /* The limiters of the instances this row is running in, outermost first,
+   * for vh_task_release_slot(); depth may exceed the array (not tracked). */
+  struct {
+    VhLimiter *limiter;
+    gboolean   released;
+  }            slots[VH_ROW_SLOT_DEPTH];
+  guint        depth;
 } VhRowState;
 
 VhHost   *vh_host_new (VhPipelineConfig *config, VhRegistry *registry, GError **error);

@@ -505,15 +505,12 @@ vh_http_response_header (const VhHttpResponse *response, const char *name)
   return NULL;
 }
 
-VhImage *
-vh_http_download_image (const char *url, gint64 connect_timeout_ms, gint64 timeout_ms, gsize max_bytes,
-                        GCancellable *cancel, GError **error)
+/* One GET of a result; *again says whether another attempt may succeed. */
+static VhImage *
+download_once (const char *url, gint64 connect_timeout_ms, gint64 timeout_ms, gsize max_bytes,
+               GCancellable *cancel, gboolean *again, GError **error)
 {
-  if (url == NULL || !(g_str_has_prefix (url, "https://") || g_str_has_prefix (url, "http://")))
-    {
-      vh_set_error (error, VH_ERROR_INTERNAL, -1, "result: not an http(s) URL");
-      return NULL;
-    }
+  *again = FALSE;
   VhHttpRequest req = {
     .method = "GET",
     .url = url,
@@ -525,6 +522,7 @@ vh_http_download_image (const char *url, gint64 connect_timeout_ms, gint64 timeo
   g_autoptr(VhHttpResponse) resp = vh_http_send (&req, cancel, &local);
   if (resp == NULL)
     {
+      *again = vh_error_class (local) == VH_ERROR_TRANSIENT;   /* reset, timeout; not a body over the cap */
       g_prefix_error (&local, "download result: ");
       g_propagate_error (error, local);
       return NULL;
@@ -534,6 +532,7 @@ vh_http_download_image (const char *url, gint64 connect_timeout_ms, gint64 timeo
       /* Even a 403 is TRANSIENT here, never AUTH: the storage host never
        * saw our key; the URL expired or the copy is gone. */
       VhErrorClass klass = resp->status == 429 ? VH_ERROR_QUOTA : VH_ERROR_TRANSIENT;
+      *again = resp->status == 429 || resp->status == 408 || resp->status >= 500;
       vh_set_error (error, klass, resp->retry_after_ms, "download result: HTTP %ld%s", resp->status,
                     resp->status == 403 || resp->status == 404 || resp->status == 410
                     ? " (result URL expired or gone)" : "");
@@ -553,8 +552,48 @@ vh_http_download_image (const char *url, gint64 connect_timeout_ms, gint64 timeo
         }
       vh_image_free (image);
     }
+  *again = TRUE;   /* cut short on the way */
   vh_set_error (error, VH_ERROR_TRANSIENT, -1, "download result: not a whole image (%" G_GSIZE_FORMAT
                 " bytes): %s", g_bytes_get_size (resp->body), local != NULL ? local->message : "?");
   g_clear_error (&local);
   return NULL;
+}
+
+#define DOWNLOAD_ATTEMPTS 3
+#define DOWNLOAD_BACKOFF_MS 250
+
+VhImage *
+vh_http_download_image (const char *url, gint64 connect_timeout_ms, gint64 timeout_ms, gsize max_bytes,
+                        GCancellable *cancel, GError **error)
+{
+  if (url == NULL || !(g_str_has_prefix (url, "https://") || g_str_has_prefix (url, "http://")))
+    {
+      vh_set_error (error, VH_ERROR_INTERNAL, -1, "result: not an http(s) URL");
+      return NULL;
+    }
+  /* The image exists and its URL stays valid for hours: a gateway error or
+   * a cut transfer is retried here, because giving up would make the caller
+   * pay a whole new generation (and its quota slot) for one lost copy. */
+  gint64 backoff_ms = DOWNLOAD_BACKOFF_MS;
+  for (guint attempt = 1;; attempt++)
+    {
+      gboolean again = FALSE;
+      GError *local = NULL;
+      VhImage *image = download_once (url, connect_timeout_ms, timeout_ms, max_bytes, cancel, &again, &local);
+      if (image != NULL)
+        return image;
+      if (!again || attempt >= DOWNLOAD_ATTEMPTS)
+        {
+          if (attempt > 1)
+            g_prefix_error (&local, "attempt %u of %u: ", attempt, DOWNLOAD_ATTEMPTS);
+          g_propagate_error (error, local);
+          return NULL;
+        }
+      gint64 wait = MAX (backoff_ms, vh_error_retry_after_ms (local));
+      vh_log (VH_LOG_DEBUG, LOG_DOMAIN, "%s; trying again in %" G_GINT64_FORMAT " ms", local->message, wait);
+      g_error_free (local);
+      if (!vh_sleep_ms (wait, cancel, error))
+        return NULL;
+      backoff_ms *= 2;
+    }
 }

@@ -11,6 +11,7 @@ struct _VhLimiter {
   gint64   paused_until_us;  /* Retry-After: no start before this */
   guint    successes;        /* in a row, for the additive increase */
   guint    waiting;          /* threads blocked in acquire() */
+  guint    slot_waiting;     /* of which still waiting for a slot */
   guint64  started;
 };
 
@@ -54,6 +55,7 @@ vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
 {
   g_mutex_lock (&l->lock);
   l->waiting++;
+  l->slot_waiting++;
   /* The slot first, then the start token: a token taken while waiting for a
    * slot would let a burst through when slots free up together. */
   while (l->eff_concurrency > 0 && l->in_flight >= l->eff_concurrency)
@@ -61,12 +63,14 @@ vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
       if (cancelled (cancel, error))
         {
           l->waiting--;
+          l->slot_waiting--;
           g_mutex_unlock (&l->lock);
           return FALSE;
         }
       /* Timed wait: cancellation is polled, there is no fd to wake us. */
       g_cond_wait_until (&l->cond, &l->lock, g_get_monotonic_time () + 50000);
     }
+  l->slot_waiting--;
   l->in_flight++;
   l->max_in_flight = MAX (l->max_in_flight, l->in_flight);
   gint64 start = MAX (g_get_monotonic_time (), l->paused_until_us);
@@ -178,4 +182,13 @@ vh_limiter_started (VhLimiter *l)
   guint64 s = l->started;
   g_mutex_unlock (&l->lock);
   return s;
+}
+
+guint
+vh_limiter_slot_waiters (VhLimiter *l)
+{
+  g_mutex_lock (&l->lock);
+  guint n = l->slot_waiting;
+  g_mutex_unlock (&l->lock);
+  return n;
 }

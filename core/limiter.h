@@ -30,6 +30,9 @@ gdouble    vh_limiter_load (VhLimiter *limiter);
 
 /* Observed maximum of calls in flight, and calls started (for tests/stats). */
 guint      vh_limiter_max_in_flight (VhLimiter *limiter);
+/* Calls blocked in acquire() until a slot frees (not those only waiting
+ * for their start token). */
+guint      vh_limiter_slot_waiters (VhLimiter *limiter);
 guint64    vh_limiter_started (VhLimiter *limiter);
 
 G_END_DECLS

@@ -357,6 +357,63 @@ test_spread_adds_quotas (void)
     }
 }
 
+static gint
+note_int (json_object *line, const char *key)
+{
+  json_object *notes, *v;
+  g_assert_true (json_object_object_get_ex (line, "notes", &notes));
+  g_assert_true (json_object_object_get_ex (notes, key, &v));
+  return json_object_get_int (v);
+}
+
+/* A provider's task ends before its result is downloaded: a plugin that says
+ * so (vh_task_release_slot) lets the next row start at once, through a
+ * wrapper, while the host never lets two calls hold the one slot.  Without
+ * the release, calls never overlap at all. */
+static void
+test_early_slot_release (void)
+{
+  for (guint release = 0; release < 2; release++)
+    {
+      g_autofree gchar *dir = vht_tmpdir ();
+      vht_make_tasks (dir, 1);   /* 4 rows, one per type */
+      g_autofree gchar *ini = g_strdup_printf (
+          "[vhost]\ntasks = task.csv\nimages = .\nworkers = 4\n"
+          "[instance gen]\nplugin = testgen\nsleep = 400ms\nrelease_after = %s\nconcurrency = 1\n"
+          "[instance wrap]\nplugin = retry-fallback\ntry = gen\n"
+          "[route t2i]\nchain = wrap\n[route tie]\nchain = wrap\n"
+          "[route vttie]\nchain = wrap\n[route deepfake]\nchain = wrap\n", release ? "150ms" : "0ms");
+      vht_write (dir, "p.ini", ini);
+      g_autoptr (VhtResult) r = run_in (dir, NULL);
+      g_assert_cmpint (r->status, ==, 0);
+      g_autofree gchar *out = g_build_filename (dir, "out", NULL);
+      guint overlapped = 0, wanted = 0;
+      for (guint i = 1; i <= 4; i++)
+        {
+          g_autofree gchar *idx = g_strdup_printf ("%u", i);
+          json_object *line = journal_line (out, idx);
+          g_assert_cmpint (note_int (line, "testgen_holding"), ==, 0);   /* the quota, never exceeded */
+          overlapped += note_int (line, "testgen_running") > 0;
+          if (release)
+            {
+              json_object *notes, *v;
+              g_assert_true (json_object_object_get_ex (line, "notes", &notes));
+              g_assert_true (json_object_object_get_ex (notes, "testgen_slot_wanted", &v));
+              wanted += json_object_get_boolean (v);
+            }
+          json_object_put (line);
+        }
+      if (release)
+        {
+          g_assert_cmpuint (overlapped, ==, 3);   /* each next row started during a download */
+          g_assert_cmpuint (wanted, ==, 3);       /* the last row to run had nobody waiting */
+        }
+      else
+        g_assert_cmpuint (overlapped, ==, 0);
+      vht_rm_rf (dir);
+    }
+}
+
 static void
 test_gate_sends_to_next_generator (void)
 {
@@ -408,5 +465,6 @@ main (int argc, char **argv)
   g_test_add_func ("/retry/run/cycle", test_wrapper_cycle_refused);
   g_test_add_func ("/retry/run/spread", test_spread_adds_quotas);
   g_test_add_func ("/retry/run/gate", test_gate_sends_to_next_generator);
+  g_test_add_func ("/retry/run/early-slot-release", test_early_slot_release);
   return g_test_run ();
 }

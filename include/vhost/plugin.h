@@ -180,6 +180,22 @@ gboolean     vh_instance_run      (VhInstance *instance, const VhTask *task, con
  * wrapper spreading rows over several accounts picks the least loaded. */
 gdouble      vh_instance_load     (VhInstance *instance);
 
+/* Quota slots.  vh_instance_run() holds one of the instance's concurrency
+ * slots for the whole call.  A provider's account, though, counts a task only
+ * until it ends on the server, not until its result is downloaded and
+ * decoded here.  A plugin calls vh_task_release_slot() as soon as a poll
+ * reports the task ended (or a synchronous generation answered): the host
+ * then lets the next call of that instance start while this one downloads.
+ * Only the innermost running instance's slot is released, once; later calls
+ * are ignored, and so is a task the host did not start (tests).  A wrapper
+ * must not run two children with the same task at the same time.
+ *
+ * vh_task_slot_wanted() says whether other calls are waiting for a slot of
+ * that innermost instance: then every moment a finished task stays unseen
+ * delays them, and a plugin polls at its short gap (VhPollBackoff busy_ms). */
+void         vh_task_release_slot (const VhTask *task);
+gboolean     vh_task_slot_wanted  (const VhTask *task);
+
 /* A directory private to this run, removed at exit. */
 const char  *vh_host_tmpdir       (VhHost *host);
 
@@ -200,14 +216,16 @@ gboolean     vh_parse_duration_ms (const char *text, gint64 *out_ms, GError **er
 /* Adaptive polling for asynchronous provider APIs.  A task's result is
  * picked up on average half a polling gap after it ends, and the slot it
  * holds against the account's concurrency quota stays taken until then, so
- * gaps stay short (poll_max 0.8 s): polls are cheap (DashScope allows 20
- * queries/s), quota slots are not.  The first wait is learned: once a few
+ * gaps stay short (poll_max 0.8 s; busy_ms 0.3 s while rows wait for the
+ * slot): polls are cheap (DashScope allows 20 queries/s), quota slots are
+ * not.  The first wait is learned: once a few
  * tasks of this instance have ended, the first poll waits for 3/4 of the
  * shortest seen instead of spending requests on the first seconds of every
  * task.  (A task is only seen to end at a poll, so the learned value can
  * only shrink by a quarter per task: hence the margin and the minimum count.) */
 typedef struct {
   gint64 next_ms, max_ms, first_ms;
+  gint64 busy_ms;     /* longest gap while other calls wait for the slot; 0 = max_ms */
 } VhPollBackoff;
 
 static inline void
@@ -216,6 +234,16 @@ vh_poll_backoff_init (VhPollBackoff *b, gint64 initial_ms, gint64 max_ms)
   b->next_ms = MAX (initial_ms, 10);
   b->max_ms = MAX (max_ms, b->next_ms);
   b->first_ms = 0;
+  b->busy_ms = 0;
+}
+
+/* While other rows wait for this instance's quota slot (vh_task_slot_wanted()),
+ * gaps are cut to busy_ms: a finished task then delays them until it is seen.
+ * When nobody waits, the gaps of poll_max save requests at no cost. */
+static inline void
+vh_poll_backoff_set_busy (VhPollBackoff *b, gint64 busy_ms)
+{
+  b->busy_ms = busy_ms > 0 ? MAX (busy_ms, 10) : 0;
 }
 
 #define VH_POLL_LEARN_AFTER 4   /* tasks seen before the learned first wait is used */
@@ -231,9 +259,10 @@ vh_poll_backoff_init_learned (VhPollBackoff *b, gint64 first_ms, gint64 initial_
                                                                 : first_ms;
 }
 
-/* The wait before the next poll; a server's Retry-After is a floor. */
+/* The wait before the next poll; a server's Retry-After is a floor.  `busy`:
+ * other calls wait for this instance's slot (see vh_poll_backoff_set_busy). */
 static inline gint64
-vh_poll_backoff_next (VhPollBackoff *b, gint64 retry_after_ms)
+vh_poll_backoff_next (VhPollBackoff *b, gint64 retry_after_ms, gboolean busy)
 {
   if (b->first_ms > 0)
     {
@@ -244,7 +273,8 @@ vh_poll_backoff_next (VhPollBackoff *b, gint64 retry_after_ms)
       b->next_ms = b->max_ms;
       return first;
     }
-  gint64 wait = MAX (b->next_ms, retry_after_ms);
+  gint64 gap = busy && b->busy_ms > 0 ? MIN (b->next_ms, b->busy_ms) : b->next_ms;
+  gint64 wait = MAX (gap, retry_after_ms);
   b->next_ms = MIN (b->max_ms, b->next_ms + b->next_ms / 2);
   return wait;
 }
@@ -309,8 +339,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VhHttpResponse, vh_http_response_free)
 
 /* Fetches a provider's result image from its (expiring, signed) URL with a
  * plain GET — no credentials travel to the storage host — and decodes it to
- * prove it whole.  Any failure is TRANSIENT (QUOTA on 429): the generation
- * succeeded, only this copy is out of reach, and a new submission can work. */
+ * prove it whole.  A reset, timeout, 408/429/5xx or cut-short body is tried
+ * again here (3 attempts, 250 ms then 500 ms apart, Retry-After a floor).
+ * A final failure is TRANSIENT (QUOTA on 429): the generation succeeded,
+ * only this copy is out of reach, and a new submission can work. */
 VhImage        *vh_http_download_image (const char *url, gint64 connect_timeout_ms, gint64 timeout_ms,
                                         gsize max_bytes, GCancellable *cancel, GError **error);
 

@@ -36,7 +36,7 @@ typedef struct {
   gboolean  prompt_upsampling, raw;
   gint      steps;             /* 0: not sent */
   gdouble   guidance;          /* 0: not sent */
-  gint64    poll_initial_ms, poll_max_ms, deadline_ms;
+  gint64    poll_initial_ms, poll_max_ms, poll_busy_ms, deadline_ms;
   gint64      poll_first_ms;
   gint        shortest_task_ms, tasks_seen;   /* learned first poll wait (vh_poll_learn_shortest) */
   gint64    request_timeout_ms, connect_timeout_ms;

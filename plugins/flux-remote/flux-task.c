@@ -76,6 +76,7 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
   vh_poll_backoff_init_learned (&backoff, f->poll_first_ms, f->poll_initial_ms, f->poll_max_ms,
                                 g_atomic_int_get (&f->shortest_task_ms),
                                 g_atomic_int_get (&f->tasks_seen));
+  vh_poll_backoff_set_busy (&backoff, f->poll_busy_ms);
   gint64 retry_after = -1;
   guint polls = 0;
   VhPollFailures pf = { 0 };
@@ -96,7 +97,7 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
           g_clear_error (&last_error);
           return NULL;
         }
-      if (!vh_sleep_ms (MIN (vh_poll_backoff_next (&backoff, retry_after), remaining), c->cancel, error))
+      if (!vh_sleep_ms (MIN (vh_poll_backoff_next (&backoff, retry_after, vh_task_slot_wanted (c->task)), remaining), c->cancel, error))
         {
           g_clear_error (&last_error);
           return NULL;
@@ -141,6 +142,9 @@ flux_generate (FluxCall *c, json_object *body, GError **error)
 
       if (strcmp (status, "Ready") == 0)
         {
+          /* The account no longer counts this task: the next row may submit
+           * while this one downloads. */
+          vh_task_release_slot (c->task);
           const char *sample = vh_json_str (vh_json_member (obj, "result"), "sample");
           g_autofree gchar *sample_url = g_strdup (sample);
           json_object_put (obj);

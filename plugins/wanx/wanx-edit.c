@@ -244,7 +244,12 @@ qwen_call (WanxCall *c, json_object *body, GError **error)
   if (vh_json_str (obj, "code") != NULL && *vh_json_str (obj, "code") != '\0')
     wanx_set_api_error (error, NULL, obj, "qwen edit");
   else
-    url = wanx_first_result_url (vh_json_member (obj, "output"), "qwen edit", error);
+    {
+      /* The generation is over once this answer is in: free the quota slot
+       * before the download, as the asynchronous flow does. */
+      vh_task_release_slot (c->task);
+      url = wanx_first_result_url (vh_json_member (obj, "output"), "qwen edit", error);
+    }
   const char *rid = vh_json_str (obj, "request_id");
   if (rid != NULL)
     wanx_note_string (c, "wanx_request_id", rid);

@@ -41,6 +41,7 @@ const VhOption wanx_options[] = {
   { "poll_first", VH_OPT_DURATION, "2s", "wait before the first poll of a task (no image task ends sooner); after 4 finished tasks, 3/4 of the shortest seen instead", NULL },
   { "poll_initial", VH_OPT_DURATION, "250ms", "wait between the first polls; grows x1.5 up to poll_max", NULL },
   { "poll_max", VH_OPT_DURATION, "800ms", "longest wait between two polls (short: a finished task holds a quota slot until it is seen)", NULL },
+  { "poll_busy", VH_OPT_DURATION, "300ms", "longest wait between two polls while other rows wait for this instance's quota slot (0 = poll_max)", NULL },
   { "deadline", VH_OPT_DURATION, "10m", "total time for one row: submit, polls and download", NULL },
   { "request_timeout", VH_OPT_DURATION, "30s", "timeout of one submit/poll/download exchange", NULL },
   { "sync_timeout", VH_OPT_DURATION, "3m", "timeout of a synchronous qwen-image-edit call", NULL },
@@ -171,6 +172,7 @@ wanx_create (VhHost *host, const VhConfig *config, GError **error)
   w->poll_first_ms = vh_config_get_duration_ms (config, "poll_first");
   w->poll_initial_ms = MAX (vh_config_get_duration_ms (config, "poll_initial"), 10);
   w->poll_max_ms = MAX (vh_config_get_duration_ms (config, "poll_max"), w->poll_initial_ms);
+  w->poll_busy_ms = vh_config_get_duration_ms (config, "poll_busy");
   w->deadline_ms = MAX (vh_config_get_duration_ms (config, "deadline"), 1000);
   w->request_timeout_ms = MAX (vh_config_get_duration_ms (config, "request_timeout"), 1000);
   w->sync_timeout_ms = MAX (vh_config_get_duration_ms (config, "sync_timeout"), 1000);

@@ -55,7 +55,7 @@ typedef struct {
   gdouble     strength;          /* < 0: not sent */
   gchar      *mask;              /* path template with {index}, or NULL */
   WanxUpload  upload;
-  gint64      poll_initial_ms, poll_max_ms, deadline_ms;
+  gint64      poll_initial_ms, poll_max_ms, poll_busy_ms, deadline_ms;
   gint64      poll_first_ms;
   gint        shortest_task_ms, tasks_seen;   /* learned first poll wait (vh_poll_learn_shortest) */
   gint64      request_timeout_ms, sync_timeout_ms, connect_timeout_ms;

@@ -102,6 +102,7 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
   vh_poll_backoff_init_learned (&backoff, w->poll_first_ms, w->poll_initial_ms, w->poll_max_ms,
                                 g_atomic_int_get (&w->shortest_task_ms),
                                 g_atomic_int_get (&w->tasks_seen));
+  vh_poll_backoff_set_busy (&backoff, w->poll_busy_ms);
   gint64 retry_after = -1;
   guint polls = 0;
   VhPollFailures pf = { 0 };
@@ -121,7 +122,7 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
           g_clear_error (&last_error);
           return NULL;
         }
-      gint64 wait = MIN (vh_poll_backoff_next (&backoff, retry_after), remaining);
+      gint64 wait = MIN (vh_poll_backoff_next (&backoff, retry_after, vh_task_slot_wanted (c->task)), remaining);
       retry_after = -1;
       if (!vh_sleep_ms (wait, c->cancel, error))
         {
@@ -170,6 +171,9 @@ wanx_task_run (WanxCall *c, const char *path, json_object *body, GError **error)
 
       if (g_strcmp0 (ts, "SUCCEEDED") == 0)
         {
+          /* The account no longer counts this task: the next row may submit
+           * while this one downloads. */
+          vh_task_release_slot (c->task);
           gchar *url = wanx_first_result_url (vh_json_member (obj, "output"), what, error);
           vh_poll_learn_shortest (&w->shortest_task_ms, &w->tasks_seen, (g_get_monotonic_time () - submitted) / 1000);
           vh_log (VH_LOG_DEBUG, WANX_LOG, "%s: SUCCEEDED after %" G_GINT64_FORMAT " ms, %u polls", what,

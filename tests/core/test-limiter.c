@@ -1,5 +1,6 @@
 /* limiter.c: the per-instance semaphore (concurrency) and start-rate
- * bucket (qps) under many threads, and cancellation of a waiter. */
+ * bucket (qps) under many threads, and cancellation of a waiter; and the
+ * polling schedule plugins use to give a finished task's slot back soon. */
 #include "util.h"
 #include "limiter.h"
 #include <stdlib.h>
@@ -234,6 +235,74 @@ test_cancel_waiting_for_token (void)
   vh_limiter_free (l);
 }
 
+static gpointer
+acquire_release_thread (gpointer data)
+{
+  VhLimiter *l = data;
+  g_assert_true (vh_limiter_acquire (l, NULL, NULL));
+  vh_limiter_release (l);
+  return NULL;
+}
+
+/* vh_task_slot_wanted() rests on this count: callers blocked for a slot. */
+static void
+test_slot_waiters (void)
+{
+  VhLimiter *l = vh_limiter_new (1, 0);
+  g_assert_cmpuint (vh_limiter_slot_waiters (l), ==, 0);
+  g_assert_true (vh_limiter_acquire (l, NULL, NULL));
+  g_assert_cmpuint (vh_limiter_slot_waiters (l), ==, 0);   /* the holder is not waiting */
+  GThread *t = g_thread_new ("waiter", acquire_release_thread, l);
+  for (int i = 0; i < 500 && vh_limiter_slot_waiters (l) == 0; i++)
+    g_usleep (10000);
+  g_assert_cmpuint (vh_limiter_slot_waiters (l), ==, 1);
+  vh_limiter_release (l);
+  g_thread_join (t);
+  g_assert_cmpuint (vh_limiter_slot_waiters (l), ==, 0);
+  vh_limiter_free (l);
+}
+
+/* VhPollBackoff (plugin.h): the gaps grow x1.5 to the cap, are cut to
+ * busy_ms only while others wait for the slot, and a Retry-After is a floor. */
+static void
+test_poll_backoff (void)
+{
+  VhPollBackoff b;
+  vh_poll_backoff_init (&b, 250, 800);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, FALSE), ==, 250);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, FALSE), ==, 375);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, TRUE), ==, 562);    /* no busy cap set */
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, FALSE), ==, 800);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, FALSE), ==, 800);
+
+  vh_poll_backoff_init (&b, 250, 800);
+  vh_poll_backoff_set_busy (&b, 300);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, TRUE), ==, 250);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, TRUE), ==, 300);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, FALSE), ==, 562);   /* nobody waits: the long gaps */
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, TRUE), ==, 300);
+  g_assert_cmpint (vh_poll_backoff_next (&b, 2000, TRUE), ==, 2000); /* the server's floor wins */
+  vh_poll_backoff_set_busy (&b, 0);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, TRUE), ==, 800);
+
+  /* The learned first wait: the given one until 4 tasks were seen, then
+   * 3/4 of the shortest, then the steady gap at once. */
+  vh_poll_backoff_init_learned (&b, 2000, 250, 800, 4000, 3);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, FALSE), ==, 2000);
+  vh_poll_backoff_init_learned (&b, 2000, 250, 800, 4000, 4);
+  vh_poll_backoff_set_busy (&b, 300);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, TRUE), ==, 3000);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, FALSE), ==, 800);
+  g_assert_cmpint (vh_poll_backoff_next (&b, -1, TRUE), ==, 300);
+
+  gint shortest = 0, seen = 0;
+  vh_poll_learn_shortest (&shortest, &seen, 5000);
+  vh_poll_learn_shortest (&shortest, &seen, 3000);
+  vh_poll_learn_shortest (&shortest, &seen, 4000);
+  g_assert_cmpint (shortest, ==, 3000);
+  g_assert_cmpint (seen, ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -243,5 +312,7 @@ main (int argc, char **argv)
   g_test_add_func ("/limiter/qps", test_qps);
   g_test_add_func ("/limiter/cancel-waiting-for-slot", test_cancel_waiting_for_slot);
   g_test_add_func ("/limiter/cancel-waiting-for-token", test_cancel_waiting_for_token);
+  g_test_add_func ("/limiter/slot-waiters", test_slot_waiters);
+  g_test_add_func ("/limiter/poll-backoff", test_poll_backoff);
   return g_test_run ();
 }

@@ -15,8 +15,11 @@ typedef struct {
   gint     fail_class;
   gint64   fail_times;     /* fail the first N calls of a failing row, 0 = always */
   gint64   retry_after_ms;
+  gint64   release_after_ms; /* vh_task_release_slot() this far into `sleep` */
   GMutex   lock;
   GHashTable *calls;       /* index -> calls so far */
+  gint     running;        /* calls inside run() */
+  gint     holding;        /* calls inside run() that have not released their slot */
 } TestGen;
 
 static const VhOption options[] = {
@@ -30,6 +33,8 @@ static const VhOption options[] = {
     "transient,quota,rejected,invalid-input,auth,internal" },
   { "fail_times", VH_OPT_INT, "0", "a failing row fails only its first N calls (0 = always)", NULL },
   { "retry_after", VH_OPT_DURATION, "0ms", "Retry-After reported with quota failures", NULL },
+  { "release_after", VH_OPT_DURATION, "0ms",
+    "release the quota slot this far into `sleep`, like a provider whose task ended (0 = never)", NULL },
   { "api_key_env", VH_OPT_ENV, "VH_TESTGEN_KEY", "variable holding a fake key (only read when set)", NULL },
   { NULL, 0, NULL, NULL, NULL },
 };
@@ -53,6 +58,7 @@ tg_create (VhHost *host, const VhConfig *config, GError **error)
       t->fail_class = (gint) i;
   t->fail_times = vh_config_get_int (config, "fail_times");
   t->retry_after_ms = vh_config_get_duration_ms (config, "retry_after");
+  t->release_after_ms = vh_config_get_duration_ms (config, "release_after");
   g_mutex_init (&t->lock);
   t->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (vh_config_has (config, "api_key_env"))
@@ -74,7 +80,35 @@ tg_run (gpointer self, const VhTask *task, const VhImage *input, VhImage **outpu
         GCancellable *cancel, GError **error)
 {
   TestGen *t = self;
-  if (t->sleep_ms > 0 && !vh_sleep_ms (t->sleep_ms, cancel, error))
+  /* What the host let overlap: calls still holding their slot, and calls
+   * at all, when this one started (notes testgen_holding/testgen_running). */
+  gint running = g_atomic_int_add (&t->running, 1);
+  gint holding = g_atomic_int_add (&t->holding, 1);
+  g_autofree gchar *run_s = g_strdup_printf ("%d", running), *hold_s = g_strdup_printf ("%d", holding);
+  vh_task_note (task, "testgen_running", run_s);
+  vh_task_note (task, "testgen_holding", hold_s);
+  gboolean slept = TRUE;
+  if (t->release_after_ms > 0 && t->release_after_ms < t->sleep_ms)
+    {
+      slept = vh_sleep_ms (t->release_after_ms, cancel, error);
+      if (slept)
+        {
+          vh_task_note (task, "testgen_slot_wanted", vh_task_slot_wanted (task) ? "true" : "false");
+          g_atomic_int_add (&t->holding, -1);
+          vh_task_release_slot (task);
+          vh_task_release_slot (task);   /* a second call is ignored */
+          slept = vh_sleep_ms (t->sleep_ms - t->release_after_ms, cancel, error);
+        }
+      else
+        g_atomic_int_add (&t->holding, -1);
+    }
+  else
+    {
+      slept = t->sleep_ms <= 0 || vh_sleep_ms (t->sleep_ms, cancel, error);
+      g_atomic_int_add (&t->holding, -1);
+    }
+  g_atomic_int_add (&t->running, -1);
+  if (!slept)
     return FALSE;
   if (g_strv_contains ((const char *const *) t->fail_rows, task->index))
     {

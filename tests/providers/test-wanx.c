@@ -350,12 +350,37 @@ test_fault_malformed (void)
   g_error_free (error);
 }
 
+/* A result cut short is fetched again from the same URL: a new task would
+ * cost a whole generation.  Only when every attempt fails does the row fail,
+ * TRANSIENT, saying how often it tried. */
 static void
 test_fault_truncated_image (void)
 {
-  GError *error = t2i_with_fault ("[{\"type\": \"truncated_body\", \"endpoint\": \"results\", \"next\": 1}]", "10s");
+  GError *error = t2i_with_fault ("[{\"type\": \"truncated_body\", \"endpoint\": \"results\", \"next\": 3}]", "10s");
   prov_assert_class (error, VH_ERROR_TRANSIENT);
+  g_assert_nonnull (strstr (error->message, "attempt 3 of 3"));
   g_error_free (error);
+}
+
+static void
+test_truncated_image_fetched_again (void)
+{
+  prov_emu_reset (emu);
+  prov_emu_faults (emu, "[{\"type\": \"truncated_body\", \"endpoint\": \"results\", \"next\": 2}]");
+  GError *error = NULL;
+  ProvInstance *inst = wanx_new (&error, "model", "wanx2.1-t2i-turbo");
+  g_assert_no_error (error);
+  VhImage *out = NULL;
+  g_assert_true (prov_run (inst, "t2i", "a lighthouse", NULL, &out, NULL, &error));
+  g_assert_no_error (error);
+  vh_image_free (out);
+  json_object *log = prov_requests (emu);
+  g_autoptr (GPtrArray) submits = prov_requests_matching (log, "text2image");
+  g_autoptr (GPtrArray) downloads = prov_requests_matching (log, "/results/");
+  g_assert_cmpuint (submits->len, ==, 1);     /* no second generation */
+  g_assert_cmpuint (downloads->len, ==, 3);   /* two cut short, the third whole */
+  json_object_put (log);
+  prov_instance_free (inst);
 }
 
 static void
@@ -559,6 +584,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wanx/fault/hang", test_fault_hang);
   g_test_add_func ("/wanx/fault/malformed-json", test_fault_malformed);
   g_test_add_func ("/wanx/fault/truncated-image", test_fault_truncated_image);
+  g_test_add_func ("/wanx/fault/truncated-image-fetched-again", test_truncated_image_fetched_again);
   g_test_add_func ("/wanx/fault/expired-url", test_fault_expired_url);
   g_test_add_func ("/wanx/fault/moderation", test_fault_moderation);
   g_test_add_func ("/wanx/fault/task-failed", test_fault_task_failed);
