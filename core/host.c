@@ -183,13 +183,11 @@ forward_cancel (GCancellable *parent, gpointer child)
   g_cancellable_cancel (child);
 }
 
-gboolean
-vh_instance_run (VhInstance *in, const VhTask *task, const VhImage *input, VhImage **output,
-                 GCancellable *cancel, GError **error)
+/* One call of `in` with its limiter's slot already taken; gives it back. */
+static gboolean
+instance_call (VhInstance *in, const VhTask *task, const VhImage *input, VhImage **output,
+               GCancellable *cancel, GError **error)
 {
-  *output = NULL;
-  if (!vh_limiter_acquire (in->limiter, cancel, error))
-    return FALSE;
   guint level = slot_push (task, in->limiter);
   g_atomic_int_inc (&in->calls);
   g_autoptr (GCancellable) call = g_cancellable_new ();
@@ -230,6 +228,37 @@ vh_instance_run (VhInstance *in, const VhTask *task, const VhImage *input, VhIma
       g_propagate_error (error, local);
     }
   return ok;
+}
+
+gboolean
+vh_instance_run (VhInstance *in, const VhTask *task, const VhImage *input, VhImage **output,
+                 GCancellable *cancel, GError **error)
+{
+  *output = NULL;
+  if (!vh_limiter_acquire (in->limiter, cancel, error))
+    return FALSE;
+  return instance_call (in, task, input, output, cancel, error);
+}
+
+gboolean
+vh_instance_run_any (VhInstance *const *instances, guint n, const VhTask *task, const VhImage *input,
+                     VhImage **output, VhInstance **chosen, GCancellable *cancel, GError **error)
+{
+  *output = NULL;
+  *chosen = NULL;
+  if (n == 0)
+    {
+      vh_set_error (error, VH_ERROR_INTERNAL, -1, "%s", _("no instance to run"));
+      return FALSE;
+    }
+  VhLimiter *limiters[n];
+  for (guint i = 0; i < n; i++)
+    limiters[i] = instances[i]->limiter;
+  gint i = vh_limiter_acquire_any (limiters, n, cancel, error);
+  if (i < 0)
+    return FALSE;
+  *chosen = instances[i];
+  return instance_call (instances[i], task, input, output, cancel, error);
 }
 
 /* ------------------------------------------------------------ notes */

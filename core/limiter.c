@@ -50,37 +50,75 @@ cancelled (GCancellable *cancel, GError **error)
   return FALSE;
 }
 
-gboolean
-vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
+/* Any limiter's slot freed: wakes callers of vh_limiter_acquire_any(), who
+ * wait on several limiters at once.  A generation count, so a release between
+ * their scan and their wait is not missed. */
+static GMutex any_lock;
+static GCond any_cond;
+static guint64 any_generation;
+
+static void
+any_notify (void)
 {
-  g_mutex_lock (&l->lock);
-  l->waiting++;
-  l->slot_waiting++;
-  /* The slot first, then the start token: a token taken while waiting for a
-   * slot would let a burst through when slots free up together. */
-  while (l->eff_concurrency > 0 && l->in_flight >= l->eff_concurrency)
-    {
-      if (cancelled (cancel, error))
-        {
-          l->waiting--;
-          l->slot_waiting--;
-          g_mutex_unlock (&l->lock);
-          return FALSE;
-        }
-      /* Timed wait: cancellation is polled, there is no fd to wake us. */
-      g_cond_wait_until (&l->cond, &l->lock, g_get_monotonic_time () + 50000);
-    }
-  l->slot_waiting--;
-  l->in_flight++;
-  l->max_in_flight = MAX (l->max_in_flight, l->in_flight);
+  g_mutex_lock (&any_lock);
+  any_generation++;
+  g_cond_broadcast (&any_cond);
+  g_mutex_unlock (&any_lock);
+}
+
+static guint64
+any_current (void)
+{
+  g_mutex_lock (&any_lock);
+  guint64 g = any_generation;
+  g_mutex_unlock (&any_lock);
+  return g;
+}
+
+/* Waits (at most 50 ms: cancellation is polled) for a release after `seen`. */
+static void
+any_wait (guint64 seen)
+{
+  g_mutex_lock (&any_lock);
+  gint64 until = g_get_monotonic_time () + 50000;
+  while (any_generation == seen && g_cond_wait_until (&any_cond, &any_lock, until))
+    ;
+  g_mutex_unlock (&any_lock);
+}
+
+static gboolean
+slot_free_locked (VhLimiter *l)
+{
+  return l->eff_concurrency == 0 || l->in_flight < l->eff_concurrency;
+}
+
+/* The earliest this limiter could start a call now, under its lock. */
+static gint64
+start_time_locked (VhLimiter *l)
+{
   gint64 start = MAX (g_get_monotonic_time (), l->paused_until_us);
   if (l->eff_interval_us > 0)
-    {
-      start = MAX (start, l->next_start_us);
-      l->next_start_us = start + l->eff_interval_us;
-    }
-  g_mutex_unlock (&l->lock);
-  /* Sleep until our reserved start time outside the lock. */
+    start = MAX (start, l->next_start_us);
+  return start;
+}
+
+/* Takes a free slot and reserves its start time, under the lock. */
+static gint64
+take_slot_locked (VhLimiter *l)
+{
+  l->in_flight++;
+  l->max_in_flight = MAX (l->max_in_flight, l->in_flight);
+  gint64 start = start_time_locked (l);
+  if (l->eff_interval_us > 0)
+    l->next_start_us = start + l->eff_interval_us;
+  return start;
+}
+
+/* With a slot held, sleeps until the reserved start time outside the lock;
+ * on cancellation gives the slot back. */
+static gboolean
+wait_start (VhLimiter *l, gint64 start, GCancellable *cancel, GError **error)
+{
   for (gint64 now; (now = g_get_monotonic_time ()) < start;)
     {
       if (cancelled (cancel, error))
@@ -100,6 +138,91 @@ vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
   return TRUE;
 }
 
+gboolean
+vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
+{
+  g_mutex_lock (&l->lock);
+  l->waiting++;
+  l->slot_waiting++;
+  /* The slot first, then the start token: a token taken while waiting for a
+   * slot would let a burst through when slots free up together. */
+  while (!slot_free_locked (l))
+    {
+      if (cancelled (cancel, error))
+        {
+          l->waiting--;
+          l->slot_waiting--;
+          g_mutex_unlock (&l->lock);
+          return FALSE;
+        }
+      /* Timed wait: cancellation is polled, there is no fd to wake us. */
+      g_cond_wait_until (&l->cond, &l->lock, g_get_monotonic_time () + 50000);
+    }
+  l->slot_waiting--;
+  gint64 start = take_slot_locked (l);
+  g_mutex_unlock (&l->lock);
+  return wait_start (l, start, cancel, error);
+}
+
+gint
+vh_limiter_acquire_any (VhLimiter *const *ls, guint n, GCancellable *cancel, GError **error)
+{
+  /* Waiting on all of them: each one's load and slot_waiters count us, so
+   * every candidate's plugin polls briskly while we wait. */
+  for (guint i = 0; i < n; i++)
+    {
+      g_mutex_lock (&ls[i]->lock);
+      ls[i]->waiting++;
+      ls[i]->slot_waiting++;
+      g_mutex_unlock (&ls[i]->lock);
+    }
+  gint chosen = -1;
+  gint64 start = 0;
+  while (chosen < 0)
+    {
+      guint64 seen = any_current ();
+      /* Of the limiters with a free slot, the one that can start soonest
+       * (a start token far ahead is worse than a free slot elsewhere);
+       * ties go to the earlier in the list. */
+      gint best = -1;
+      gint64 best_start = G_MAXINT64;
+      for (guint i = 0; i < n; i++)
+        {
+          g_mutex_lock (&ls[i]->lock);
+          if (slot_free_locked (ls[i]) && start_time_locked (ls[i]) < best_start)
+            best = (gint) i, best_start = start_time_locked (ls[i]);
+          g_mutex_unlock (&ls[i]->lock);
+        }
+      if (best >= 0)
+        {
+          /* Take it if it is still free; another caller may have won it. */
+          VhLimiter *l = ls[best];
+          g_mutex_lock (&l->lock);
+          if (slot_free_locked (l))
+            {
+              chosen = best;
+              start = take_slot_locked (l);
+            }
+          g_mutex_unlock (&l->lock);
+          continue;
+        }
+      if (cancelled (cancel, error))
+        break;
+      any_wait (seen);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_mutex_lock (&ls[i]->lock);
+      ls[i]->slot_waiting--;
+      if ((gint) i != chosen)
+        ls[i]->waiting--;
+      g_mutex_unlock (&ls[i]->lock);
+    }
+  if (chosen < 0)
+    return -1;
+  return wait_start (ls[chosen], start, cancel, error) ? chosen : -1;
+}
+
 void
 vh_limiter_release (VhLimiter *l)
 {
@@ -107,6 +230,7 @@ vh_limiter_release (VhLimiter *l)
   l->in_flight--;
   g_cond_signal (&l->cond);
   g_mutex_unlock (&l->lock);
+  any_notify ();
 }
 
 void

@@ -15,6 +15,11 @@ void       vh_limiter_free (VhLimiter *limiter);
 /* Blocks until a slot and a start token are available; FALSE with a
  * CANCELLED error when `cancel` fires first. */
 gboolean   vh_limiter_acquire (VhLimiter *limiter, GCancellable *cancel, GError **error);
+/* The same over several limiters: takes a slot of whichever first has one
+ * free (of several, the one whose next start comes soonest, then the first
+ * listed) and returns its position; -1 with a CANCELLED error.  A caller
+ * never queues behind one limiter while another has room. */
+gint       vh_limiter_acquire_any (VhLimiter *const *limiters, guint n, GCancellable *cancel, GError **error);
 void       vh_limiter_release (VhLimiter *limiter);
 /* Adaptive limits (AIMD): a QUOTA answer halves the start rate (when a qps
  * is set), takes one slot off the concurrency (when one is set, down to 1)

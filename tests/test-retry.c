@@ -357,6 +357,31 @@ test_spread_adds_quotas (void)
     }
 }
 
+/* spread binds a row to an account only when one has a free slot: a fast
+ * account serves most rows instead of half of them waiting behind a slow
+ * one (choosing by load on arrival would split the 8 rows 4/4). */
+static void
+test_spread_takes_first_free (void)
+{
+  g_autofree gchar *dir = vht_tmpdir ();
+  vht_make_tasks (dir, 2);
+  vht_write (dir, "p.ini",
+             "[vhost]\ntasks = task.csv\nimages = .\nworkers = 8\n"
+             "[instance slow]\nplugin = testgen\nsleep = 900ms\nconcurrency = 1\n"
+             "[instance fast]\nplugin = testgen\nsleep = 100ms\nconcurrency = 1\n"
+             "[instance both]\nplugin = retry-fallback\ntry = slow, fast\nstrategy = spread\n"
+             "[route t2i]\nchain = both\n[route tie]\nchain = both\n"
+             "[route vttie]\nchain = both\n[route deepfake]\nchain = both\n");
+  g_autoptr (VhtResult) r = run_in (dir, NULL);
+  g_assert_cmpint (r->status, ==, 0);
+  g_autofree gchar *out = g_build_filename (dir, "out", NULL);
+  guint slow = count_instance (out, "slow"), fast = count_instance (out, "fast");
+  g_assert_cmpuint (slow + fast, ==, 8);
+  g_assert_cmpuint (slow, >=, 1);
+  g_assert_cmpuint (fast, >=, 6);
+  vht_rm_rf (dir);
+}
+
 static gint
 note_int (json_object *line, const char *key)
 {
@@ -466,5 +491,6 @@ main (int argc, char **argv)
   g_test_add_func ("/retry/run/spread", test_spread_adds_quotas);
   g_test_add_func ("/retry/run/gate", test_gate_sends_to_next_generator);
   g_test_add_func ("/retry/run/early-slot-release", test_early_slot_release);
+  g_test_add_func ("/retry/run/spread-first-free", test_spread_takes_first_free);
   return g_test_run ();
 }

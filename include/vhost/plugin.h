@@ -175,6 +175,14 @@ guint32      vh_instance_task_types (const VhInstance *instance);
 gboolean     vh_instance_run      (VhInstance *instance, const VhTask *task, const VhImage *input,
                                    VhImage **output, GCancellable *cancel, GError **error);
 
+/* vh_instance_run() on whichever of `instances` first has a free slot (of
+ * several free, the one that can start soonest, then the first listed);
+ * *chosen says which ran.  For wrappers that spread rows over accounts: a
+ * row never queues behind one account while another stands idle. */
+gboolean     vh_instance_run_any  (VhInstance *const *instances, guint n, const VhTask *task,
+                                   const VhImage *input, VhImage **output, VhInstance **chosen,
+                                   GCancellable *cancel, GError **error);
+
 /* How busy an instance is right now: calls in flight plus calls waiting for
  * its limiter, divided by its effective concurrency (1 when unlimited).  A
  * wrapper spreading rows over several accounts picks the least loaded. */

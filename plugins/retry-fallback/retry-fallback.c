@@ -22,7 +22,7 @@ typedef struct {
   gint64   cooldown_ms;
   gint64   deadline_ms;
   gchar   *last_resort;        /* fail | keep-original | blank */
-  gboolean spread;             /* strategy = spread: least-loaded child first */
+  gboolean spread;             /* strategy = spread: first child with a free slot */
   GMutex   lock;               /* guards every breaker and the random source */
   GRand   *rand;
 } RetryFallback;
@@ -35,8 +35,9 @@ static const VhOption options[] = {
   { "cooldown", VH_OPT_DURATION, "60s", "how long an open breaker keeps a child out (a route with no other child waits instead)", NULL },
   { "deadline", VH_OPT_DURATION, "30m", "total time for one row through this wrapper, retries and waits included", NULL },
   { "strategy", VH_OPT_ENUM, "fallback",
-    "fallback: always the first child that works, in `try` order; spread: the least loaded child first "
-    "(two accounts or regions of one model share the load, so their quotas add up), the others as fallbacks",
+    "fallback: always the first child that works, in `try` order; spread: a row starts on whichever child "
+    "first has a free slot (two accounts or regions of one model share the load, so their quotas add up), "
+    "the others as fallbacks",
     "fallback,spread" },
   { "last_resort", VH_OPT_ENUM, "fail",
     "when every child failed: fail the row, keep-original (the input image) or blank (a grey image); recorded in the journal and the summary",
@@ -169,6 +170,42 @@ child_order (RetryFallback *rf, guint *order)
       }
 }
 
+/* spread, a row's first call: on whichever of the children from order[c]
+ * on (those serving the row and not resting) first has a free slot, so a
+ * row never queues behind a busy account while another stands idle.  The
+ * chosen child is swapped into order[c]: its retries and the fallback
+ * after it follow as for any child. */
+static gboolean
+run_spread (RetryFallback *rf, const VhTask *task, guint *order, guint c, const VhImage *input,
+            VhImage **output, GCancellable *cancel, GError **error)
+{
+  VhInstance *cands[rf->n_children];
+  guint pos[rf->n_children], n = 0;
+  g_mutex_lock (&rf->lock);
+  gint64 now = g_get_monotonic_time ();
+  for (guint k = c; k < rf->n_children; k++)
+    {
+      Child *ch = &rf->children[order[k]];
+      if ((vh_instance_task_types (ch->instance) & task->type) && !ch->breaker.disabled
+          && (k == c || rf_breaker_available (&ch->breaker, now)))
+        {
+          cands[n] = ch->instance;
+          pos[n++] = k;
+        }
+    }
+  g_mutex_unlock (&rf->lock);
+  VhInstance *chosen = NULL;
+  gboolean ok = vh_instance_run_any (cands, n, task, input, output, &chosen, cancel, error);
+  for (guint i = 0; i < n && chosen != NULL; i++)
+    if (cands[i] == chosen && pos[i] != c)
+      {
+        guint t = order[c];
+        order[c] = order[pos[i]];
+        order[pos[i]] = t;
+      }
+  return ok;
+}
+
 static gboolean
 rf_run (gpointer self, const VhTask *task, const VhImage *input, VhImage **output,
         GCancellable *cancel, GError **error)
@@ -180,6 +217,7 @@ rf_run (gpointer self, const VhTask *task, const VhImage *input, VhImage **outpu
   gboolean ok = FALSE, stop = FALSE;
   guint order[rf->n_children];
   child_order (rf, order);
+  gboolean spread_pending = rf->spread;
 
   for (guint c = 0; c < rf->n_children && !ok && !stop; c++)
     {
@@ -222,7 +260,15 @@ rf_run (gpointer self, const VhTask *task, const VhImage *input, VhImage **outpu
             }
           GError *err = NULL;
           gint64 t0 = g_get_monotonic_time ();
-          ok = vh_instance_run (child->instance, task, input, output, cancel, &err);
+          if (spread_pending)
+            {
+              spread_pending = FALSE;
+              ok = run_spread (rf, task, order, c, input, output, cancel, &err);
+              child = &rf->children[order[c]];
+              cname = vh_instance_name (child->instance);
+            }
+          else
+            ok = vh_instance_run (child->instance, task, input, output, cancel, &err);
           gint64 ms = (g_get_monotonic_time () - t0) / 1000;
           if (ok)
             {

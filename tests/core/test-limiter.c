@@ -262,6 +262,77 @@ test_slot_waiters (void)
   vh_limiter_free (l);
 }
 
+typedef struct {
+  VhLimiter **ls;
+  gint        got;
+} AnyWaiter;
+
+static gpointer
+acquire_any_thread (gpointer data)
+{
+  AnyWaiter *w = data;
+  g_atomic_int_set (&w->got, vh_limiter_acquire_any (w->ls, 2, NULL, NULL));
+  return NULL;
+}
+
+/* Waiting on two accounts at once: the row takes whichever frees first,
+ * counts as a waiter on both meanwhile, and among free ones prefers the one
+ * that may start at once. */
+static void
+test_acquire_any (void)
+{
+  VhLimiter *ls[2] = { vh_limiter_new (1, 0), vh_limiter_new (1, 0) };
+  g_assert_cmpint (vh_limiter_acquire_any (ls, 2, NULL, NULL), ==, 0);   /* both free: the first */
+  g_assert_cmpint (vh_limiter_acquire_any (ls, 2, NULL, NULL), ==, 1);   /* the first is taken */
+  AnyWaiter w = { ls, -2 };
+  GThread *t = g_thread_new ("any", acquire_any_thread, &w);
+  for (int i = 0; i < 500 && vh_limiter_slot_waiters (ls[1]) == 0; i++)
+    g_usleep (10000);
+  g_assert_cmpuint (vh_limiter_slot_waiters (ls[0]), ==, 1);
+  g_assert_cmpuint (vh_limiter_slot_waiters (ls[1]), ==, 1);
+  g_usleep (100000);
+  g_assert_cmpint (g_atomic_int_get (&w.got), ==, -2);                    /* still waiting */
+  vh_limiter_release (ls[1]);                                             /* the second frees first */
+  g_thread_join (t);
+  g_assert_cmpint (w.got, ==, 1);
+  g_assert_cmpuint (vh_limiter_slot_waiters (ls[0]), ==, 0);
+  g_assert_cmpuint (vh_limiter_slot_waiters (ls[1]), ==, 0);
+  g_assert_cmpuint (vh_limiter_started (ls[0]) + vh_limiter_started (ls[1]), ==, 3);
+  vh_limiter_release (ls[0]);
+  vh_limiter_release (ls[1]);
+  vh_limiter_free (ls[0]);
+  vh_limiter_free (ls[1]);
+
+  /* Both have a free slot, but the first just started a call and may not
+   * start another for a second: the second account is taken. */
+  VhLimiter *q[2] = { vh_limiter_new (2, 1), vh_limiter_new (2, 1) };
+  g_assert_true (vh_limiter_acquire (q[0], NULL, NULL));
+  g_assert_cmpint (vh_limiter_acquire_any (q, 2, NULL, NULL), ==, 1);
+  vh_limiter_release (q[0]);
+  vh_limiter_release (q[1]);
+  vh_limiter_free (q[0]);
+  vh_limiter_free (q[1]);
+
+  /* Cancelled while waiting: -1, CANCELLED, nothing held. */
+  VhLimiter *c[2] = { vh_limiter_new (1, 0), vh_limiter_new (1, 0) };
+  g_assert_true (vh_limiter_acquire (c[0], NULL, NULL));
+  g_assert_true (vh_limiter_acquire (c[1], NULL, NULL));
+  GCancellable *cancel = g_cancellable_new ();
+  g_cancellable_cancel (cancel);
+  GError *error = NULL;
+  g_assert_cmpint (vh_limiter_acquire_any (c, 2, cancel, &error), ==, -1);
+  g_assert_error (error, VH_ERROR, VH_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpuint (vh_limiter_slot_waiters (c[0]) + vh_limiter_slot_waiters (c[1]), ==, 0);
+  vh_limiter_release (c[0]);
+  vh_limiter_release (c[1]);
+  g_assert_cmpint (vh_limiter_acquire_any (c, 2, NULL, NULL), ==, 0);
+  vh_limiter_release (c[0]);
+  g_object_unref (cancel);
+  vh_limiter_free (c[0]);
+  vh_limiter_free (c[1]);
+}
+
 /* VhPollBackoff (plugin.h): the gaps grow x1.5 to the cap, are cut to
  * busy_ms only while others wait for the slot, and a Retry-After is a floor. */
 static void
@@ -313,6 +384,7 @@ main (int argc, char **argv)
   g_test_add_func ("/limiter/cancel-waiting-for-slot", test_cancel_waiting_for_slot);
   g_test_add_func ("/limiter/cancel-waiting-for-token", test_cancel_waiting_for_token);
   g_test_add_func ("/limiter/slot-waiters", test_slot_waiters);
+  g_test_add_func ("/limiter/acquire-any", test_acquire_any);
   g_test_add_func ("/limiter/poll-backoff", test_poll_backoff);
   return g_test_run ();
 }
