@@ -125,6 +125,10 @@ wait_start (VhLimiter *l, gint64 start, GCancellable *cancel, GError **error)
         {
           g_mutex_lock (&l->lock);
           l->waiting--;
+          /* Hand the reserved start back unless a later caller queued
+           * behind it (then theirs stays as reserved). */
+          if (l->eff_interval_us > 0 && l->next_start_us == start + l->eff_interval_us)
+            l->next_start_us = start;
           g_mutex_unlock (&l->lock);
           vh_limiter_release (l);
           return FALSE;
