@@ -553,8 +553,8 @@ print_config (const Bench *b, const Config *c, const Baseline *bl)
           "     (CPU is not compressed by time_scale: on 2 cores it inflates the scaled timeline)\n",
           b->rows / N_TYPES * 3, c->cpu_s, c->cpu_s * 1000 / (b->rows / N_TYPES * 3),
           c->cpu_s / (b->rows / N_TYPES * 3) / s);
-  printf ("  emulator CPU meanwhile: %.1f s (%.0f%% of the cloud rows' span; it is single-threaded and PNG-encodes\n"
-          "     every DashScope result, so its queue adds to every exchange)\n",
+  printf ("  emulator CPU meanwhile: %.1f s (%.0f%% of the cloud rows' span; its requests are served by one thread,\n"
+          "     result images are rendered on two others, all on the same 2 cores as vhost)\n",
           c->emu_cpu_s, c->cloud_span_s > 0 ? 100 * c->emu_cpu_s / c->cloud_span_s : 0);
   printf ("  quota bound:  %8.2f s scaled   %8.1f s unscaled\n", c->bound_all_s * s, c->bound_all_s);
   gdouble ratio = c->bound_all_s > 0 ? makespan / c->bound_all_s : 0;

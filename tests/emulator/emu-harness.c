@@ -283,7 +283,9 @@ perform (CURL *c, struct curl_slist *hl, glong timeout_ms)
   guint8 nul = 0;
   g_byte_array_append (body, &nul, 1);   /* NUL-terminated for vh_emu_response_text */
   gsize len = body->len - 1;
-  r->body = g_bytes_new_from_bytes (g_byte_array_free_to_bytes (body), 0, len);
+  GBytes *whole = g_byte_array_free_to_bytes (body);
+  r->body = g_bytes_new_from_bytes (whole, 0, len);   /* takes its own reference */
+  g_bytes_unref (whole);
   g_ptr_array_add (hdrs, NULL);
   r->headers = (gchar **) g_ptr_array_free (hdrs, FALSE);
   return r;

@@ -1,13 +1,20 @@
 /* Result images and their delivery.  A result is registered when its task
  * is created (the token is unguessable, so nobody fetches it early) and
- * rendered on the first download, then cached.  The pixels depend on the
- * prompt, the seed and the image index (a colour from a hash plus
- * gradients and a checker pattern), and an edit blends in its input, so a
- * test can tell outputs apart and see that an edit came from its input.
+ * its image is rendered at once by a background thread (the renderer
+ * below), so that encoding an image never holds up the main loop, where
+ * every other client's submit and poll waits: a real server does not stall
+ * like that.  The first download takes the rendered bytes, which are then
+ * cached.  The pixels depend on the prompt, the seed and the image index
+ * (a colour from a hash plus gradients and a checker pattern), and an edit
+ * blends in its input, so a test can tell outputs apart and see that an
+ * edit came from its input.
  * Expiry answers the way the real delivery stores do: OSS (DashScope)
  * and Azure-style blob storage (BFL) both say 403 with an XML body. */
 #include "emu.h"
 #include <string.h>
+#include <png.h>
+
+typedef struct _EmuJob EmuJob;
 
 typedef struct {
   gchar      *token;
@@ -16,6 +23,7 @@ typedef struct {
   gint        index;
   gint64      expires_us;
   gboolean    force_expired;
+  EmuJob     *job;       /* the background render, until the first download takes it */
   GBytes     *cached;
 } EmuResult;
 
@@ -25,7 +33,8 @@ EmuGenSpec *
 emu_gen_spec_new (const char *prompt, gint64 seed, gint width, gint height, VhImageFormat format,
                   const VhPixels *input)
 {
-  EmuGenSpec *s = g_rc_box_new0 (EmuGenSpec);
+  /* Atomic: a render job holds a reference and may drop it on its thread. */
+  EmuGenSpec *s = g_atomic_rc_box_new0 (EmuGenSpec);
   s->prompt = g_strdup (prompt ? prompt : "");
   s->seed = seed;
   s->width = width;
@@ -44,7 +53,7 @@ emu_gen_spec_new (const char *prompt, gint64 seed, gint width, gint height, VhIm
 EmuGenSpec *
 emu_gen_spec_ref (EmuGenSpec *spec)
 {
-  return g_rc_box_acquire (spec);
+  return g_atomic_rc_box_acquire (spec);
 }
 
 static void
@@ -59,7 +68,7 @@ spec_clear (gpointer p)
 void
 emu_gen_spec_unref (EmuGenSpec *spec)
 {
-  g_rc_box_release_full (spec, spec_clear);
+  g_atomic_rc_box_release_full (spec, spec_clear);
 }
 
 static guint64
@@ -68,6 +77,36 @@ fnv1a (const char *s, guint64 h)
   for (; *s; s++)
     h = (h ^ (guint8) *s) * 1099511628211ULL;
   return h;
+}
+
+/* vh_image_encode_png() compresses the image twice, once to learn the size
+ * and once into its buffer, and the PNG compression is most of a result's
+ * cost (35 ms a pass for a 512x512 edit).  The emulator compresses once,
+ * into a buffer of libpng's documented worst-case size.  The same call
+ * with the same settings gives the same bytes; should the bound not do
+ * (or overflow), the core encoder answers as before. */
+static VhImage *
+encode_png (const VhPixels *px, GError **error)
+{
+  png_image png;
+  memset (&png, 0, sizeof png);
+  png.version = PNG_IMAGE_VERSION;
+  png.width = (png_uint_32) px->width;
+  png.height = (png_uint_32) px->height;
+  png.format = PNG_FORMAT_RGB;
+  png_alloc_size_t size = PNG_IMAGE_PNG_SIZE_MAX (png);
+  guint8 *buf = size > 0 ? g_try_malloc (size) : NULL;
+  if (!buf || !png_image_write_to_memory (&png, buf, &size, 0, px->rgb, 0, NULL))
+    {
+      g_free (buf);
+      png_image_free (&png);
+      return vh_image_encode_png (px, error);
+    }
+  VhImage *img = g_new0 (VhImage, 1);
+  img->bytes = g_bytes_new_take (g_realloc (buf, size), size);
+  img->width = px->width;
+  img->height = px->height;
+  return img;
 }
 
 VhImage *
@@ -102,20 +141,217 @@ emu_render (const EmuGenSpec *spec, gint index, GError **error)
       }
   if (in)
     vh_pixels_free (in);
-  VhImage *img = spec->format == VH_FORMAT_PNG ? vh_image_encode_png (px, error)
-                                              : vh_image_encode_jpeg (px, 90, error);
+  VhImage *img = spec->format == VH_FORMAT_PNG ? encode_png (px, error) : vh_image_encode_jpeg (px, 90, error);
   vh_pixels_free (px);
   return img;
+}
+
+/* ------------------------------------------------------------ renderer */
+
+/* A few threads render result images as soon as their task is created.
+ * A job is shared by its result (main thread) and the queue or the thread
+ * rendering it, hence the atomic refcount; its state and the queue are
+ * under the renderer's lock.  Once DONE, bytes and error never change.
+ * Whoever takes a job off the queue renders it, so no image is rendered
+ * twice at once: a download that finds its job still queued renders it
+ * right there (rather than wait behind the queue), one that finds it
+ * RUNNING waits for the thread.  Threads never wait for the main loop. */
+
+#define EMU_RENDER_THREADS 2
+
+typedef enum { EMU_JOB_QUEUED, EMU_JOB_RUNNING, EMU_JOB_DONE } EmuJobState;
+
+struct _EmuJob {
+  EmuGenSpec  *spec;
+  gint         index;
+  EmuJobState  state;
+  GBytes      *bytes;       /* DONE: the encoded image, or NULL with error */
+  GError      *error;
+};
+
+struct _EmuRenderer {
+  GMutex     lock;
+  GCond      work;          /* a job was queued, or stop */
+  GCond      done;          /* a job became DONE */
+  GQueue     queue;         /* EmuJob*, QUEUED, each holding a reference */
+  guint      busy;          /* jobs being rendered by the threads */
+  gboolean   stop;
+  GPtrArray *threads;
+};
+
+static void
+job_clear (gpointer p)
+{
+  EmuJob *job = p;
+  emu_gen_spec_unref (job->spec);
+  if (job->bytes)
+    g_bytes_unref (job->bytes);
+  g_clear_error (&job->error);
+}
+
+static void
+job_unref (EmuJob *job)
+{
+  g_atomic_rc_box_release_full (job, job_clear);
+}
+
+static GBytes *
+render_bytes (const EmuGenSpec *spec, gint index, GError **error)
+{
+  VhImage *img = emu_render (spec, index, error);
+  if (!img)
+    return NULL;
+  GBytes *bytes = g_bytes_ref (img->bytes);
+  vh_image_free (img);
+  return bytes;
+}
+
+static gpointer
+renderer_thread (gpointer data)
+{
+  EmuRenderer *rd = data;
+  g_mutex_lock (&rd->lock);
+  for (;;)
+    {
+      while (!rd->stop && g_queue_is_empty (&rd->queue))
+        g_cond_wait (&rd->work, &rd->lock);
+      if (rd->stop)
+        break;
+      EmuJob *job = g_queue_pop_head (&rd->queue);
+      job->state = EMU_JOB_RUNNING;
+      rd->busy++;
+      g_mutex_unlock (&rd->lock);
+      GError *error = NULL;
+      GBytes *bytes = render_bytes (job->spec, job->index, &error);
+      g_mutex_lock (&rd->lock);
+      job->bytes = bytes;
+      job->error = error;
+      job->state = EMU_JOB_DONE;
+      rd->busy--;
+      g_cond_broadcast (&rd->done);
+      job_unref (job);   /* the queue's reference */
+    }
+  g_mutex_unlock (&rd->lock);
+  return NULL;
+}
+
+EmuRenderer *
+emu_renderer_new (void)
+{
+  EmuRenderer *rd = g_new0 (EmuRenderer, 1);
+  g_mutex_init (&rd->lock);
+  g_cond_init (&rd->work);
+  g_cond_init (&rd->done);
+  g_queue_init (&rd->queue);
+  rd->threads = g_ptr_array_new ();
+  for (guint i = 0; i < EMU_RENDER_THREADS; i++)
+    g_ptr_array_add (rd->threads, g_thread_new ("emu-render", renderer_thread, rd));
+  return rd;
+}
+
+/* Drops every queued job and waits for the ones being rendered, so that
+ * nothing of the old state is alive or busy afterwards (reset, exit).
+ * Only the main thread queues jobs, so none can appear meanwhile. */
+static void
+renderer_cancel_all (EmuRenderer *rd)
+{
+  g_mutex_lock (&rd->lock);
+  EmuJob *job;
+  while ((job = g_queue_pop_head (&rd->queue)))
+    {
+      job->state = EMU_JOB_DONE;   /* never rendered: its result is being freed */
+      job_unref (job);
+    }
+  while (rd->busy > 0)
+    g_cond_wait (&rd->done, &rd->lock);
+  g_mutex_unlock (&rd->lock);
+}
+
+void
+emu_renderer_free (EmuRenderer *rd)
+{
+  if (!rd)
+    return;
+  renderer_cancel_all (rd);
+  g_mutex_lock (&rd->lock);
+  rd->stop = TRUE;
+  g_cond_broadcast (&rd->work);
+  g_mutex_unlock (&rd->lock);
+  for (guint i = 0; i < rd->threads->len; i++)
+    g_thread_join (rd->threads->pdata[i]);
+  g_ptr_array_unref (rd->threads);
+  g_mutex_clear (&rd->lock);
+  g_cond_clear (&rd->work);
+  g_cond_clear (&rd->done);
+  g_free (rd);
+}
+
+/* A new job for the result's image; the caller keeps the returned reference. */
+static EmuJob *
+renderer_queue (EmuRenderer *rd, EmuGenSpec *spec, gint index)
+{
+  EmuJob *job = g_atomic_rc_box_new0 (EmuJob);
+  job->spec = emu_gen_spec_ref (spec);
+  job->index = index;
+  job->state = EMU_JOB_QUEUED;
+  g_mutex_lock (&rd->lock);
+  g_queue_push_tail (&rd->queue, g_atomic_rc_box_acquire (job));
+  g_cond_signal (&rd->work);
+  g_mutex_unlock (&rd->lock);
+  return job;
+}
+
+/* The job's image for a download: rendered here when no thread has
+ * started it yet, else waited for. */
+static GBytes *
+renderer_take (EmuRenderer *rd, EmuJob *job, GError **error)
+{
+  g_mutex_lock (&rd->lock);
+  if (job->state == EMU_JOB_QUEUED)
+    {
+      g_queue_remove (&rd->queue, job);
+      job->state = EMU_JOB_DONE;   /* taken: no thread will see it again */
+      g_mutex_unlock (&rd->lock);
+      job_unref (job);             /* the queue's reference; the caller holds another */
+      return render_bytes (job->spec, job->index, error);
+    }
+  while (job->state != EMU_JOB_DONE)
+    g_cond_wait (&rd->done, &rd->lock);
+  g_mutex_unlock (&rd->lock);
+  if (!job->bytes)
+    {
+      if (error && job->error)
+        *error = g_error_copy (job->error);
+      return NULL;
+    }
+  return g_bytes_ref (job->bytes);
+}
+
+/* The result no longer wants its image: out of the queue if still there
+ * (a thread rendering it drops its own reference when done). */
+static void
+renderer_drop (EmuRenderer *rd, EmuJob *job)
+{
+  g_mutex_lock (&rd->lock);
+  if (job->state == EMU_JOB_QUEUED && g_queue_remove (&rd->queue, job))
+    {
+      job->state = EMU_JOB_DONE;
+      job_unref (job);
+    }
+  g_mutex_unlock (&rd->lock);
+  job_unref (job);
 }
 
 /* ------------------------------------------------------------ store */
 
 static void
-result_free (EmuResult *r)
+result_free (EmuServer *emu, EmuResult *r)
 {
   g_free (r->token);
   g_free (r->family);
   emu_gen_spec_unref (r->spec);
+  if (r->job)
+    renderer_drop (emu->renderer, r->job);
   if (r->cached)
     g_bytes_unref (r->cached);
   g_free (r);
@@ -124,13 +360,16 @@ result_free (EmuResult *r)
 void
 emu_results_clear (EmuServer *emu)
 {
+  /* Every queued job is one of these results': drop them all at once
+   * rather than one queue search per result. */
+  renderer_cancel_all (emu->renderer);
   GHashTableIter it;
   gpointer k, v;
   g_hash_table_iter_init (&it, emu->results);
   while (g_hash_table_iter_next (&it, &k, &v))
     {
       g_hash_table_iter_steal (&it);
-      result_free (v);
+      result_free (emu, v);
     }
 }
 
@@ -143,8 +382,14 @@ emu_results_sweep (EmuServer *emu)
   while (g_hash_table_iter_next (&it, &k, &v))
     {
       EmuResult *r = v;
-      if (r->cached && (r->force_expired || g_get_real_time () >= r->expires_us))
-        g_clear_pointer (&r->cached, g_bytes_unref);
+      if (!r->force_expired && g_get_real_time () < r->expires_us)
+        continue;
+      if (r->job)
+        {
+          renderer_drop (emu->renderer, r->job);
+          r->job = NULL;
+        }
+      g_clear_pointer (&r->cached, g_bytes_unref);
     }
 }
 
@@ -160,6 +405,9 @@ emu_results_add (EmuServer *emu, const char *family, EmuGenSpec *spec, gint inde
   r->index = index;
   r->expires_us = expires_us;
   r->force_expired = force_expired;
+  /* A force-expired URL only ever answers 403: nothing to render. */
+  if (!force_expired)
+    r->job = renderer_queue (emu->renderer, spec, index);
   g_hash_table_insert (emu->results, r->token, r);
   gboolean png = spec->format == VH_FORMAT_PNG;
   gint64 exp_s = expires_us / G_USEC_PER_SEC;
@@ -184,15 +432,22 @@ lookup_path (EmuServer *emu, const char *path)
 }
 
 static GBytes *
-result_bytes (EmuResult *r, GError **error)
+result_bytes (EmuServer *emu, EmuResult *r, GError **error)
 {
   if (!r->cached)
     {
-      VhImage *img = emu_render (r->spec, r->index, error);
-      if (!img)
+      GBytes *bytes = r->job ? renderer_take (emu->renderer, r->job, error)
+                             : render_bytes (r->spec, r->index, error);
+      /* The job is spent either way: after a failure the next download
+       * renders again, here, as it always did. */
+      if (r->job)
+        {
+          renderer_drop (emu->renderer, r->job);
+          r->job = NULL;
+        }
+      if (!bytes)
         return NULL;
-      r->cached = g_bytes_ref (img->bytes);
-      vh_image_free (img);
+      r->cached = bytes;
     }
   return g_bytes_ref (r->cached);
 }
@@ -212,7 +467,7 @@ emu_results_lookup_bytes (EmuServer *emu, const char *url_or_path)
   g_free (path);
   if (!r || result_expired (r))
     return NULL;
-  return result_bytes (r, NULL);
+  return result_bytes (emu, r, NULL);
 }
 
 /* ------------------------------------------------------------ delivery */
@@ -269,7 +524,7 @@ results_handle (EmuRequest *req)
       return;
     }
   GError *error = NULL;
-  GBytes *bytes = result_bytes (r, &error);
+  GBytes *bytes = result_bytes (emu, r, &error);
   if (!bytes)
     {
       xml_error (req, 500, "InternalError", error ? error->message : "render failed");

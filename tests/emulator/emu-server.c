@@ -457,6 +457,7 @@ emu_server_new (guint port, json_object *config, const char *keys, GError **erro
   emu->rand = g_rand_new ();
   emu->tasks = g_hash_table_new (g_str_hash, g_str_equal);
   emu->results = g_hash_table_new (g_str_hash, g_str_equal);
+  emu->renderer = emu_renderer_new ();
   emu->oss_objects = g_hash_table_new (g_str_hash, g_str_equal);
   emu->qps_windows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_queue_free);
   emu->max_in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -529,6 +530,7 @@ emu_server_free (EmuServer *emu)
     }
   emu_tasks_clear (emu);
   emu_results_clear (emu);
+  emu_renderer_free (emu->renderer);
   emu_oss_clear (emu);
   emu_faults_clear (emu);
   emu_recorder_clear (emu);

@@ -1,6 +1,8 @@
 /* vh-emulator — shared declarations.
  *
- * The emulator is one single-threaded libsoup server on the GLib main loop.
+ * The emulator is one single-threaded libsoup server on the GLib main loop;
+ * only result images are rendered on a few background threads (emu-results.c),
+ * so that their CPU cost never holds up a request.
  * Every provider family (DashScope, BFL, the fake OSS, result delivery, the
  * control API) is one file exporting one EmuFamily; emu-server.c dispatches
  * on the path prefix.  Adding a provider later (detector services with their
@@ -22,6 +24,7 @@ G_BEGIN_DECLS
 typedef struct _EmuServer  EmuServer;
 typedef struct _EmuRequest EmuRequest;
 typedef struct _EmuTask    EmuTask;
+typedef struct _EmuRenderer EmuRenderer;
 
 /* ------------------------------------------------------------ families */
 
@@ -128,8 +131,10 @@ json_object    *emu_quota_stats (EmuServer *emu);
 
 /* ------------------------------------------------------------ images */
 
-/* What a result image is made of; shared (refcounted) by the n results of a
- * task and generated lazily on the first download. */
+/* What a result image is made of; shared (refcounted, atomically: render
+ * threads hold references) by the n results of a task, and immutable once
+ * made.  Results are rendered in the background as soon as they are
+ * registered (emu_results_add). */
 typedef struct {
   gchar        *prompt;
   gint64        seed;
@@ -172,8 +177,12 @@ gchar   *emu_results_add (EmuServer *emu, const char *family, EmuGenSpec *spec, 
                           gint64 expires_us, gboolean force_expired);
 GBytes  *emu_results_lookup_bytes (EmuServer *emu, const char *url_or_path);
 void     emu_results_clear (EmuServer *emu);
-/* Drops the cached bytes of expired results (the entries stay: they still answer 403). */
+/* Drops the cached or pending images of expired results (the entries stay:
+ * they still answer 403). */
 void     emu_results_sweep (EmuServer *emu);
+/* The render threads; free after emu_results_clear(). */
+EmuRenderer *emu_renderer_new  (void);
+void         emu_renderer_free (EmuRenderer *renderer);
 
 /* ------------------------------------------------------------ oss */
 
@@ -295,6 +304,7 @@ struct _EmuServer {
 
   GHashTable   *tasks;               /* id -> EmuTask* */
   GHashTable   *results;             /* token -> EmuResult* (emu-results.c) */
+  EmuRenderer  *renderer;            /* renders results in the background (emu-results.c) */
   GHashTable   *oss_objects;         /* key -> EmuOssObject* (emu-oss.c) */
   GHashTable   *qps_windows;         /* "key\tmodel" -> GQueue of gint64 (emu-quota.c) */
   GHashTable   *max_in_flight;       /* "key\tmodel" -> max seen */
