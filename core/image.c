@@ -283,17 +283,23 @@ vh_image_encode_png (const VhPixels *pixels, GError **error)
   png.width = (png_uint_32) pixels->width;
   png.height = (png_uint_32) pixels->height;
   png.format = PNG_FORMAT_RGB;
-  png_alloc_size_t size = 0;
-  if (!png_image_write_to_memory (&png, NULL, &size, 0, pixels->rgb, 0, NULL))
-    goto fail;
-  guint8 *buf = g_malloc (size);
+  /* One compression pass into a buffer of libpng's worst-case size (a
+   * first pass only to learn the size would double the cost, which is most
+   * of the cost of a PNG); the buffer is shrunk to fit afterwards. */
+  png_alloc_size_t size = PNG_IMAGE_PNG_SIZE_MAX (png);
+  guint8 *buf = size > 0 ? g_try_malloc (size) : NULL;
+  if (buf == NULL)
+    {
+      vh_set_error (error, VH_ERROR_INTERNAL, -1, "PNG encode: %dx%d is too large", pixels->width, pixels->height);
+      return NULL;
+    }
   if (!png_image_write_to_memory (&png, buf, &size, 0, pixels->rgb, 0, NULL))
     {
       g_free (buf);
       goto fail;
     }
   VhImage *img = g_new0 (VhImage, 1);
-  img->bytes = g_bytes_new_take (buf, size);
+  img->bytes = g_bytes_new_take (g_realloc (buf, size), size);
   img->width = pixels->width;
   img->height = pixels->height;
   return img;

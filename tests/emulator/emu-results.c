@@ -12,7 +12,6 @@
  * and Azure-style blob storage (BFL) both say 403 with an XML body. */
 #include "emu.h"
 #include <string.h>
-#include <png.h>
 
 typedef struct _EmuJob EmuJob;
 
@@ -79,36 +78,6 @@ fnv1a (const char *s, guint64 h)
   return h;
 }
 
-/* vh_image_encode_png() compresses the image twice, once to learn the size
- * and once into its buffer, and the PNG compression is most of a result's
- * cost (35 ms a pass for a 512x512 edit).  The emulator compresses once,
- * into a buffer of libpng's documented worst-case size.  The same call
- * with the same settings gives the same bytes; should the bound not do
- * (or overflow), the core encoder answers as before. */
-static VhImage *
-encode_png (const VhPixels *px, GError **error)
-{
-  png_image png;
-  memset (&png, 0, sizeof png);
-  png.version = PNG_IMAGE_VERSION;
-  png.width = (png_uint_32) px->width;
-  png.height = (png_uint_32) px->height;
-  png.format = PNG_FORMAT_RGB;
-  png_alloc_size_t size = PNG_IMAGE_PNG_SIZE_MAX (png);
-  guint8 *buf = size > 0 ? g_try_malloc (size) : NULL;
-  if (!buf || !png_image_write_to_memory (&png, buf, &size, 0, px->rgb, 0, NULL))
-    {
-      g_free (buf);
-      png_image_free (&png);
-      return vh_image_encode_png (px, error);
-    }
-  VhImage *img = g_new0 (VhImage, 1);
-  img->bytes = g_bytes_new_take (g_realloc (buf, size), size);
-  img->width = px->width;
-  img->height = px->height;
-  return img;
-}
-
 VhImage *
 emu_render (const EmuGenSpec *spec, gint index, GError **error)
 {
@@ -141,7 +110,7 @@ emu_render (const EmuGenSpec *spec, gint index, GError **error)
       }
   if (in)
     vh_pixels_free (in);
-  VhImage *img = spec->format == VH_FORMAT_PNG ? encode_png (px, error) : vh_image_encode_jpeg (px, 90, error);
+  VhImage *img = spec->format == VH_FORMAT_PNG ? vh_image_encode_png (px, error) : vh_image_encode_jpeg (px, 90, error);
   vh_pixels_free (px);
   return img;
 }
