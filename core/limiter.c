@@ -166,6 +166,12 @@ wake_any (GCancellable *cancel, gpointer data)
 gboolean
 vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
 {
+  return vh_limiter_acquire_at (l, cancel, NULL, error);
+}
+
+gboolean
+vh_limiter_acquire_at (VhLimiter *l, GCancellable *cancel, gint64 *start_us, GError **error)
+{
   /* Connected before taking the lock: the handler runs at once, here,
    * when `cancel` has already fired, and it takes the lock itself. */
   gulong handler = cancel ? g_cancellable_connect (cancel, G_CALLBACK (wake_limiter), l, NULL) : 0;
@@ -191,6 +197,8 @@ vh_limiter_acquire (VhLimiter *l, GCancellable *cancel, GError **error)
   l->slot_waiting--;
   gint64 start = ok ? take_slot_locked (l) : 0;
   g_mutex_unlock (&l->lock);
+  if (start_us)
+    *start_us = start;
   if (handler)
     g_cancellable_disconnect (cancel, handler);   /* never under the lock: it waits for a running handler */
   return ok && wait_start (l, start, cancel, error);

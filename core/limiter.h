@@ -15,6 +15,9 @@ void       vh_limiter_free (VhLimiter *limiter);
 /* Blocks until a slot and a start token are available; FALSE with a
  * CANCELLED error when `cancel` fires first. */
 gboolean   vh_limiter_acquire (VhLimiter *limiter, GCancellable *cancel, GError **error);
+/* The same, also saying the monotonic time (µs) the call was allowed to
+ * start at, as the limiter decided it (tests check the decisions exactly). */
+gboolean   vh_limiter_acquire_at (VhLimiter *limiter, GCancellable *cancel, gint64 *start_us, GError **error);
 /* The same over several limiters: takes a slot of whichever first has one
  * free (of several, the one whose next start comes soonest, then the first
  * listed) and returns its position; -1 with a CANCELLED error.  A caller
