@@ -184,8 +184,9 @@ gboolean     vh_instance_run_any  (VhInstance *const *instances, guint n, const 
                                    GCancellable *cancel, GError **error);
 
 /* How busy an instance is right now: calls in flight plus calls waiting for
- * its limiter, divided by its effective concurrency (1 when unlimited).  A
- * wrapper spreading rows over several accounts picks the least loaded. */
+ * its limiter, divided by its effective concurrency (1 when unlimited).
+ * retry-fallback's spread orders its children by it (the least loaded is
+ * preferred when several have a free slot, and is the first fallback). */
 gdouble      vh_instance_load     (VhInstance *instance);
 
 /* Quota slots.  vh_instance_run() holds one of the instance's concurrency
