@@ -230,9 +230,10 @@ vh_limiter_acquire_any (VhLimiter *const *ls, guint n, GCancellable *cancel, GEr
       for (guint i = 0; i < n; i++)
         {
           g_mutex_lock (&ls[i]->lock);
-          if (slot_free_locked (ls[i]) && start_time_locked (ls[i]) < best_start)
-            best = (gint) i, best_start = start_time_locked (ls[i]);
+          gint64 at = slot_free_locked (ls[i]) ? start_time_locked (ls[i]) : G_MAXINT64;
           g_mutex_unlock (&ls[i]->lock);
+          if (at < best_start)
+            best = (gint) i, best_start = at;
         }
       if (best >= 0)
         {
